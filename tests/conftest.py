@@ -1,0 +1,76 @@
+"""Shared fixtures: real data from ../shared/data, and a tiny encoder built from it."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("SPACY_WV_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "README.md").exists():
+        pytest.fail(f"Real data not found at {DATA_DIR}; set SPACY_WV_DATA to the shared data folder.")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def text_slice(data_dir, tmp_path_factory) -> Path:
+    """About 1 MB of real raw text (Wikipedia + Reuters) in one file."""
+    out = tmp_path_factory.mktemp("text") / "slice.txt"
+    parts = [data_dir / "wikipedia_en" / "wiki_en_000.txt", data_dir / "reuters21578" / "reut2-000.txt"]
+    with out.open("w", encoding="utf8") as f:
+        for p in parts:
+            f.write(p.read_text(encoding="utf8")[:500_000])
+            f.write("\n\n")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer_dir(text_slice, tmp_path_factory) -> Path:
+    """A WordPiece tokenizer (2k pieces) trained on the text slice, saved as a HF fast tokenizer."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers, decoders, processors
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.train([str(text_slice)], trainers.WordPieceTrainer(vocab_size=2000, special_tokens=specials))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    out = tmp_path_factory.mktemp("tokenizer")
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]", model_max_length=512,
+    )
+    fast.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
+    """A 2-layer, 64-wide BERT (random weights) with the tiny tokenizer: a Hugging Face
+    model directory that spacy-transformers loads by path. For plumbing tests; tests of
+    learning pretrain their own."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=128, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
+    )
+    out = tmp_path_factory.mktemp("encoder")
+    BertForMaskedLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
