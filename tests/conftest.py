@@ -33,26 +33,11 @@ def text_slice(data_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer_dir(text_slice, tmp_path_factory) -> Path:
-    """A WordPiece tokenizer (2k pieces) trained on the text slice, saved as a HF fast tokenizer."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers, decoders, processors
-    from transformers import PreTrainedTokenizerFast
+    """A lowercase WordPiece tokenizer (2k pieces) trained on the text slice, saved as a HF fast tokenizer."""
+    from spacy_wv.corpus.tokenizer_training import train_tokenizer
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    tok.train([str(text_slice)], trainers.WordPieceTrainer(vocab_size=2000, special_tokens=specials))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
-    )
-    out = tmp_path_factory.mktemp("tokenizer")
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=512,
-    )
-    fast.save_pretrained(out)
+    out = tmp_path_factory.mktemp("tokenizer") / "wordpiece"
+    train_tokenizer([text_slice], out, kind="wordpiece", vocab_size=2000, lowercase=True)
     return out
 
 

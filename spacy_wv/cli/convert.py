@@ -1,1 +1,71 @@
-from ._app import app  # noqa: F401 (commands are added by this module's owner)
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from ._app import app
+
+convert_app = typer.Typer(help="Convert labelled data to spaCy's .spacy format.", no_args_is_help=True)
+app.add_typer(convert_app, name="convert")
+
+
+@convert_app.command("conll")
+def convert_conll_cli(
+    input_path: Path = typer.Argument(..., help="CoNLL file: one token per line, tag (IOB1 or IOB2) last"),
+    output_path: Path = typer.Argument(..., help="Output .spacy file"),
+    n_sents: int = typer.Option(10, "--n-sents", help="Sentences per doc (0: split only at -DOCSTART-)"),
+    token_prefix: str = typer.Option("", "--token-prefix", help="Prefix to strip from every token, e.g. 'en:' (WikiANN)"),
+    max_docs: Optional[int] = typer.Option(None, "--max-docs", help="Stop after this many docs"),
+) -> None:
+    """NER data in CoNLL columns (CoNLL-2003, WNUT-17, WikiANN) -> .spacy."""
+    from ..corpus.conll import convert_conll
+
+    stats = convert_conll(input_path, output_path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs)
+    if stats.dropped_lines:
+        msg.warn(f"Skipped {len(stats.dropped_lines)} malformed line(s), first at line {stats.dropped_lines[0]}")
+    msg.good(f"{stats.docs} docs, {stats.sentences} sentences, {stats.tokens} tokens, "
+             f"{stats.entities} entities ({stats.repaired_tags} IOB1 tags rewritten) -> {output_path}")
+
+
+@convert_app.command("labeled")
+def convert_labeled_cli(
+    input_path: Path = typer.Argument(..., help="One '<label> <text>' (or '<label>\\t<text>') per line"),
+    output_path: Path = typer.Argument(..., help="Output .spacy file"),
+    separator: str = typer.Option("space", "--separator", help="space or tab"),
+    label_level: str = typer.Option("full", "--label-level", help="full, or coarse to cut 'COARSE:fine' labels"),
+    label_map: str = typer.Option("", "--label-map", help="Rename labels, e.g. 0=negative,1=positive"),
+    labels: str = typer.Option("", "--labels", help="Comma-separated labels to include even if absent from the file"),
+    lang: str = typer.Option("en", "--lang", help="Language of the tokenizer"),
+    max_docs: Optional[int] = typer.Option(None, "--max-docs", help="Stop after this many docs"),
+) -> None:
+    """Text classification data (SST-2/5, TREC, SMS spam) -> .spacy with cats."""
+    from ..corpus.labeled_text import convert_labeled_text, parse_label_map
+
+    stats = convert_labeled_text(
+        input_path, output_path, separator=separator, label_level=label_level, label_map=parse_label_map(label_map),
+        labels=[name for name in labels.split(",") if name], lang=lang, max_docs=max_docs,
+    )
+    if stats.dropped_lines:
+        msg.warn(f"Skipped {len(stats.dropped_lines)} line(s) without label and text, first at line {stats.dropped_lines[0]}")
+    counts = ", ".join(f"{label} {n}" for label, n in sorted(stats.label_counts.items()))
+    msg.good(f"{stats.docs} docs ({counts}) -> {output_path}")
+
+
+@convert_app.command("spans")
+def convert_spans_cli(
+    input_path: Path = typer.Argument(..., help='JSONL: {"text": ..., "entities": [[start, end, label], ...]}'),
+    output_path: Path = typer.Argument(..., help="Output .spacy file"),
+    alignment_mode: str = typer.Option("strict", "--alignment-mode", help="strict (drop), expand or contract spans off token boundaries"),
+    lang: str = typer.Option("en", "--lang", help="Language of the tokenizer"),
+) -> None:
+    """Character-offset entity annotations (JSONL) -> .spacy; misaligned spans are counted, not fatal."""
+    from ..corpus.char_spans import convert_char_spans
+
+    stats = convert_char_spans(input_path, output_path, alignment_mode=alignment_mode, lang=lang)
+    if stats.misaligned or stats.overlapping:
+        msg.warn(f"Dropped {stats.misaligned} entity span(s) not on token boundaries and "
+                 f"{stats.overlapping} overlapping span(s)")
+    if stats.bad_lines:
+        msg.warn(f"Skipped {len(stats.bad_lines)} unreadable line(s), first at line {stats.bad_lines[0]}")
+    msg.good(f"{stats.docs} docs, {stats.entities} entities -> {output_path}")

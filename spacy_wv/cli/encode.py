@@ -1,1 +1,25 @@
-from ._app import app  # noqa: F401 (commands are added by this module's owner)
+from pathlib import Path
+from typing import List
+
+import typer
+from wasabi import msg
+
+from ._app import app
+
+
+@app.command("encode")
+def encode_command(
+    tokenizer_dir: Path = typer.Argument(..., help="A tokenizer directory (from `python -m spacy_wv tokenizer`, or a model directory)."),
+    output_dir: Path = typer.Argument(..., help="Directory to write the token shards to."),
+    inputs: List[Path] = typer.Argument(..., help="Text files or folders: .txt (blank-line separated documents), .jsonl with a 'text' field, optionally .gz."),
+    shard_tokens: int = typer.Option(50_000_000, "--shard-tokens", help="Tokens per shard file."),
+    batch_size: int = typer.Option(1000, "--batch-size", help="Documents tokenized together."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace shards made with another tokenizer."),
+):
+    """Tokenize raw text into token shards for pretraining."""
+    from ..corpus.encode import encode_corpus
+
+    meta = encode_corpus(tokenizer_dir, inputs, output_dir, batch_size=batch_size, shard_tokens=shard_tokens,
+                         overwrite=overwrite)
+    msg.good(f"Wrote {meta['n_tokens']:,} tokens of {meta['n_docs']:,} documents in {len(meta['shards'])} "
+             f"{meta['dtype']} shards to {output_dir}")

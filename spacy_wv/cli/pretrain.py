@@ -1,1 +1,26 @@
-from ._app import app  # noqa: F401 (commands are added by this module's owner)
+from pathlib import Path
+
+import typer
+
+from ._app import OVERRIDES_SETTINGS, app
+
+
+@app.command("pretrain", context_settings=OVERRIDES_SETTINGS)
+def pretrain_cli(
+    ctx: typer.Context,
+    config_path: Path = typer.Argument(..., help="Pretraining config (.cfg), e.g. configs/pretrain_mlm.cfg"),
+    output_dir: Path = typer.Argument(..., help="Output: a Hugging Face model dir, plus trainer_state/ for resuming"),
+    allow_config_change: bool = typer.Option(False, "--allow-config-change", help="Resume even if the config differs from the checkpoint's"),
+):
+    """Pretrain a Transformer encoder on token shards. Running it again on the same
+    OUTPUT_DIR resumes from the latest checkpoint. Config overrides as in `spacy train`
+    (--training.max_steps 100). Under `torchrun --nproc_per_node N -m spacy_wv pretrain ...`
+    it trains with DDP."""
+    from spacy.cli._util import parse_config_overrides
+
+    from ..pretraining.config import load_pretrain_config, resolve_settings
+    from ..pretraining.loop import pretrain
+
+    overrides = parse_config_overrides(ctx.args)
+    settings = resolve_settings(load_pretrain_config(config_path, overrides))
+    pretrain(settings, output_dir, allow_config_change=allow_config_change)

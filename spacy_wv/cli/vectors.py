@@ -1,1 +1,129 @@
-from ._app import app  # noqa: F401 (commands are added by this module's owner)
+"""`python -m spacy_wv vectors export ...` and `python -m spacy_wv vectors evaluate ...`.
+
+Heavy imports (torch, transformers, spaCy pipelines) happen inside the commands, so
+that `python -m spacy_wv --help` stays fast.
+"""
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from wasabi import msg
+
+from ..errors import UserError
+from ._app import vectors_app
+
+RESULTS_JSON = "results.json"
+RESULTS_PNG = "results.png"
+EXPORT_JSON = "export.json"
+
+
+@vectors_app.command("export")
+def export_command(
+    encoder: Path = typer.Argument(..., help="Hugging Face encoder dir (config.json, weights, tokenizer) or a spaCy pipeline with a transformer"),
+    output_dir: Path = typer.Argument(..., help="Output: a spaCy pipeline dir holding the vectors, plus vectors.w2v.txt"),
+    inputs: List[Path] = typer.Argument(..., help="Raw text files or folders (.txt/.jsonl, optionally .gz)"),
+    n_words: int = typer.Option(30_000, "--n-words", help="How many of the most frequent word types get a vector"),
+    contexts: int = typer.Option(10, "--contexts", help="Occurrences (reservoir-sampled) averaged per word"),
+    layer: Optional[int] = typer.Option(None, "--layer", help="Hidden layer to use (0 = embeddings, -1 = last)"),
+    layers: Optional[str] = typer.Option(None, "--layers", help="Comma-separated layers to average, e.g. -4,-3,-2,-1"),
+    pooling: str = typer.Option("mean", "--pooling", help="Wordpiece pooling: first, last, mean, max, first_last"),
+    center: bool = typer.Option(False, "--center", help="Subtract the mean vector"),
+    remove_pcs: int = typer.Option(0, "--remove-pcs", help="Remove the top D principal components (all-but-the-top; implies --center)"),
+    lowercase: bool = typer.Option(False, "--lowercase", help="Count and average word types case-insensitively (keys lower-cased)"),
+    whitespace: bool = typer.Option(False, "--whitespace", help="The text is pre-tokenised: split words at whitespace instead of spaCy's English tokenizer"),
+    max_words: int = typer.Option(128, "--max-words", help="Longest context, in words (longer lines are cut)"),
+    batch_size: int = typer.Option(64, "--batch-size", help="Contexts per encoder batch"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the occurrence sampling"),
+):
+    """Export static word vectors: average each frequent word's contextual vectors over sampled occurrences."""
+    from ..vectors.encoder import load_encoder
+    from ..vectors.export import ExportSettings, export_vectors, postprocess
+    from ..vectors.tables import W2V_FILE, write_spacy_vectors, write_word2vec
+
+    if layer is not None and layers is not None:
+        raise UserError("Give --layer or --layers, not both")
+    settings = ExportSettings(
+        n_words=n_words, contexts=contexts, layers=_layer_list(layer, layers), pooling=pooling, lowercase=lowercase,
+        whitespace=whitespace, max_words=max_words, batch_size=batch_size, seed=seed,
+    ).check()
+    missing = [str(path) for path in inputs if not path.exists()]
+    if missing:
+        raise UserError(f"Input not found: {', '.join(missing)}")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UserError(f"Output path exists and is not a directory: {output_dir}")
+    model, tokenizer = load_encoder(encoder)
+    if not 0 <= remove_pcs < model.config.hidden_size:
+        raise UserError(f"--remove-pcs must be between 0 and {model.config.hidden_size - 1}, got {remove_pcs}")
+    result = export_vectors(model, tokenizer, inputs, settings)
+    table = postprocess(result.table, center=center, remove_pcs=remove_pcs)
+    write_spacy_vectors(output_dir, result.words, table)
+    write_word2vec(output_dir / W2V_FILE, result.words, table)
+    report = {"encoder": str(encoder), "inputs": [str(p) for p in inputs], "settings": vars(settings), "center": center, "remove_pcs": remove_pcs, "stats": result.stats,
+              "tokenization": "whitespace" if whitespace else "spaCy blank English tokenizer"}
+    (output_dir / EXPORT_JSON).write_text(json.dumps(report, indent=2), encoding="utf8")
+    total = result.stats["count_seconds"] + result.stats["sample_seconds"] + result.stats["encode_seconds"]
+    msg.good(f"Wrote {len(result.words):,} vectors x {table.shape[1]} to {output_dir} (spaCy) and {output_dir / W2V_FILE} (word2vec text) "
+             f"in {total:.0f}s: {result.stats['corpus_words'] / total:,.0f} corpus words/s")
+
+
+@vectors_app.command("evaluate")
+def evaluate_command(
+    vectors: List[Path] = typer.Argument(..., help="word2vec text files, spaCy vectors dirs, or pipelines (contextual vectors)"),
+    similarity: List[Path] = typer.Option([], "--similarity", help="word1<TAB>word2<TAB>score file (repeatable)"),
+    analogy: Optional[Path] = typer.Option(None, "--analogy", help="questions-words.txt format file"),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Write results.json and results.png here"),
+    names: Optional[str] = typer.Option(None, "--names", help="Comma-separated display names, one per vector set"),
+    top_n: int = typer.Option(30_000, "--top-n", help="Analogy candidates: the N most frequent words of a static table"),
+):
+    """Evaluate vector sets on word similarity (Spearman) and analogies (3CosAdd, 3CosMul); print, save JSON and a bar chart."""
+    from ..vectors.evaluate import evaluate_sources, print_results
+    from ..vectors.plot import plot_results
+    from ..vectors.sources import load_source
+
+    if not similarity and analogy is None:
+        raise UserError("Nothing to evaluate: give --similarity FILE and/or --analogy FILE")
+    if top_n < 1:
+        raise UserError("--top-n must be positive")
+    display_names = _display_names(vectors, names)
+    for path in [*vectors, *similarity, *([analogy] if analogy else [])]:
+        if not path.exists():
+            raise UserError(f"Not found: {path}")
+    sources = [load_source(path, name) for path, name in zip(vectors, display_names)]
+    results = evaluate_sources(sources, similarity, analogy, top_n)
+    print_results(results)
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / RESULTS_JSON).write_text(json.dumps(_without_nan(results), indent=2), encoding="utf8")
+        plot_results(results, output_dir / RESULTS_PNG)
+        msg.good(f"Wrote {output_dir / RESULTS_JSON} and {output_dir / RESULTS_PNG}")
+
+
+def _layer_list(layer: Optional[int], layers: Optional[str]) -> List[int]:
+    if layers is None:
+        return [-1 if layer is None else layer]
+    try:
+        return [int(part) for part in layers.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"--layers must be comma-separated integers, got {layers!r}") from None
+
+
+def _display_names(paths: List[Path], names: Optional[str]) -> List[str]:
+    if names is None:
+        chosen = [path.stem if path.is_file() else path.name for path in paths]
+    else:
+        chosen = [name.strip() for name in names.split(",")]
+        if len(chosen) != len(paths):
+            raise UserError(f"--names has {len(chosen)} names for {len(paths)} vector sets")
+    if len(set(chosen)) != len(chosen):
+        chosen = [f"{i + 1}:{name}" for i, name in enumerate(chosen)]
+    return chosen
+
+
+def _without_nan(value):
+    """JSON has no NaN: an undefined score (no covered pair) becomes null."""
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,165 @@
+"""Train a subword tokenizer on raw text and save it as a Hugging Face fast tokenizer.
+
+Three kinds, each with the special tokens that both masked-LM and causal-LM pretraining
+need (pad, unk, cls/bos, sep/eos, mask), a post-processor that adds them, and character
+offsets (spacy-transformers aligns wordpieces to spaCy tokens by offsets):
+
+- `wordpiece`: BERT style ([PAD] [UNK] [CLS] [SEP] [MASK]), `[CLS] text [SEP]`.
+- `bpe`: RoBERTa / GPT-2 style byte-level BPE (<s> <pad> </s> <unk> <mask>), never unknown.
+- `unigram`: SentencePiece style (Metaspace, "▁" marks a word start), `<s> text </s>`.
+"""
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tqdm import tqdm
+
+from ..errors import UserError
+from .atomic_dir import atomic_output_dir
+from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
+
+TOKENIZER_FILE = "tokenizer.json"
+
+
+@dataclass(frozen=True)
+class SpecialTokens:
+    pad: str
+    unk: str
+    cls: str
+    sep: str
+    mask: str
+
+    def in_vocab_order(self) -> List[str]:
+        return [self.pad, self.unk, self.cls, self.sep, self.mask]
+
+
+SPECIAL_TOKENS: Dict[str, SpecialTokens] = {
+    "wordpiece": SpecialTokens(pad="[PAD]", unk="[UNK]", cls="[CLS]", sep="[SEP]", mask="[MASK]"),
+    "bpe": SpecialTokens(pad="<pad>", unk="<unk>", cls="<s>", sep="</s>", mask="<mask>"),
+    "unigram": SpecialTokens(pad="<pad>", unk="<unk>", cls="<s>", sep="</s>", mask="<mask>"),
+}
+# RoBERTa's order, so that ids match what RoBERTa-style code expects (<s>=0, <pad>=1, </s>=2).
+BPE_VOCAB_ORDER = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+KINDS = tuple(SPECIAL_TOKENS)
+
+
+def train_tokenizer(
+    inputs: Sequence[PathLike],
+    output_dir: PathLike,
+    kind: str = "wordpiece",
+    vocab_size: int = 16000,
+    lowercase: bool = True,
+    min_frequency: int = 2,
+    special_tokens: Optional[Sequence[str]] = None,
+    max_mb: Optional[float] = None,
+    model_max_length: int = 512,
+    stats: Optional[ReadStats] = None,
+):
+    """Train a `kind` tokenizer on the documents of `inputs` and save it to `output_dir`
+    (replacing a tokenizer saved there before). `special_tokens` are extra special tokens
+    added after the five every kind has; `max_mb` stops reading after that many MB
+    (10^6 bytes on disk); `min_frequency` does not apply to `unigram`. Returns the
+    `PreTrainedTokenizerFast`."""
+    from transformers import PreTrainedTokenizerFast
+
+    if kind not in SPECIAL_TOKENS:
+        raise UserError(f"Unknown tokenizer kind '{kind}': choose one of {', '.join(KINDS)}")
+    specials = SPECIAL_TOKENS[kind]
+    all_specials = (BPE_VOCAB_ORDER if kind == "bpe" else specials.in_vocab_order()) + list(special_tokens or [])
+    if vocab_size <= len(all_specials):
+        raise UserError(f"vocab_size {vocab_size} must be larger than the {len(all_specials)} special tokens")
+    if max_mb is not None and max_mb <= 0:
+        raise UserError(f"max_mb must be positive, got {max_mb}")
+    if min_frequency < 1:
+        raise UserError(f"min_frequency must be at least 1, got {min_frequency}")
+    output_dir = Path(output_dir)
+    if output_dir.exists() and any(output_dir.iterdir()) and not (output_dir / TOKENIZER_FILE).exists():
+        raise UserError(f"{output_dir} exists and does not hold a tokenizer; choose an empty or new directory")
+
+    stats = stats if stats is not None else ReadStats()
+    docs = iter_documents(inputs, stats)
+    first = next(docs)  # raises UserError for missing inputs or an empty corpus
+    total = corpus_bytes(find_text_files(inputs))
+    if max_mb is not None:
+        total = min(total, int(max_mb * 1e6))
+    with tqdm(total=total, unit="B", unit_scale=True, desc="Reading") as bar:
+        stream = _bounded(itertools.chain([first], docs), stats, total, bar)
+        tokenizer = _new_tokenizer(kind, specials, lowercase)
+        trainer = _trainer(kind, vocab_size, min_frequency, all_specials, specials)
+        tokenizer.train_from_iterator(stream, trainer=trainer)
+    tokenizer.post_processor = _post_processor(kind, tokenizer, specials)
+
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        model_max_length=model_max_length,
+        pad_token=specials.pad, unk_token=specials.unk, cls_token=specials.cls, sep_token=specials.sep,
+        bos_token=specials.cls, eos_token=specials.sep,
+        # RoBERTa-style <mask> absorbs the space before it, as the byte-level pieces do.
+        mask_token=AddedToken(specials.mask, lstrip=kind != "wordpiece", rstrip=False, special=True),
+        additional_special_tokens=list(special_tokens or []),
+        # Without this, PreTrainedTokenizerFast resets the byte-level pre-tokenizer's prefix space.
+        add_prefix_space=kind == "bpe",
+    )
+    with atomic_output_dir(output_dir) as tmp_dir:
+        fast.save_pretrained(tmp_dir)
+    return fast
+
+
+def tokenizer_kind(tokenizer) -> str:
+    """`wordpiece`, `bpe` or `unigram`, read from a (fast) tokenizer's model."""
+    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+    return type(backend.model).__name__.lower()
+
+
+def _bounded(docs: Iterable[str], stats: ReadStats, max_bytes: int, bar: tqdm) -> Iterable[str]:
+    for doc in docs:
+        yield doc
+        bar.update(min(stats.bytes_read, max_bytes) - bar.n)
+        if stats.bytes_read >= max_bytes:
+            return
+
+
+def _new_tokenizer(kind: str, specials: SpecialTokens, lowercase: bool) -> Tokenizer:
+    if kind == "wordpiece":
+        tokenizer = Tokenizer(models.WordPiece(unk_token=specials.unk))
+        tokenizer.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase)
+        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tokenizer.decoder = decoders.WordPiece()
+    elif kind == "bpe":
+        tokenizer = Tokenizer(models.BPE(unk_token=specials.unk))
+        tokenizer.normalizer = normalizers.Sequence([normalizers.NFC()] + ([normalizers.Lowercase()] if lowercase else []))
+        # A prefix space makes a word at the start of a text the same piece as mid-text.
+        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+        tokenizer.decoder = decoders.ByteLevel()
+    else:
+        tokenizer = Tokenizer(models.Unigram())
+        # Line breaks and tabs become word boundaries too, not pieces glued to words.
+        tokenizer.normalizer = normalizers.Sequence(
+            [normalizers.NFKC(), normalizers.Replace(Regex(r"\s+"), " ")] + ([normalizers.Lowercase()] if lowercase else []))
+        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+        tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    return tokenizer
+
+
+def _trainer(kind: str, vocab_size: int, min_frequency: int, all_specials: List[str], specials: SpecialTokens):
+    if kind == "wordpiece":
+        return trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                         special_tokens=all_specials, show_progress=False)
+    if kind == "bpe":
+        return trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=all_specials,
+                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    return trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=all_specials, unk_token=specials.unk,
+                                   show_progress=False)
+
+
+def _post_processor(kind: str, tokenizer: Tokenizer, specials: SpecialTokens):
+    cls, sep = (specials.cls, tokenizer.token_to_id(specials.cls)), (specials.sep, tokenizer.token_to_id(specials.sep))
+    if kind == "bpe":
+        return processors.RobertaProcessing(sep=sep, cls=cls, trim_offsets=True, add_prefix_space=True)
+    return processors.TemplateProcessing(
+        single=f"{cls[0]} $A {sep[0]}",
+        pair=f"{cls[0]} $A {sep[0]} $B:1 {sep[0]}:1",
+        special_tokens=[cls, sep],
+    )

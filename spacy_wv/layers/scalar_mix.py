@@ -1,0 +1,48 @@
+"""ELMo's scalar mix: gamma * sum_l softmax(w)_l * h_l over the hidden layers."""
+from spacy.util import registry
+from thinc.api import Model
+from thinc.types import Floats1d, Floats2d, Floats3d
+
+
+@registry.architectures("spacy_wv.ScalarMix.v1")
+def ScalarMix() -> Model[Floats3d, Floats2d]:
+    """Input (n_layers, n_rows, width). The number of layers is taken from the first
+    batch; weights start equal (zeros before the softmax), gamma at 1."""
+    return Model("scalar_mix", forward, init=init, params={"weights": None, "gamma": None}, dims={"nL": None})
+
+
+def init(model: Model, X=None, Y=None) -> None:
+    if X is not None and model.has_dim("nL") is None:
+        _allocate(model, X.shape[0])
+
+
+def _allocate(model: Model, n_layers: int) -> None:
+    model.set_dim("nL", n_layers)
+    model.set_param("weights", model.ops.alloc1f(n_layers))
+    model.set_param("gamma", model.ops.asarray1f([1.0]))
+
+
+def _softmax(xp, weights: Floats1d) -> Floats1d:
+    exp = xp.exp(weights - weights.max())
+    return exp / exp.sum()
+
+
+def forward(model: Model, X: Floats3d, is_train: bool):
+    if model.has_dim("nL") is None:
+        _allocate(model, X.shape[0])
+    if X.shape[0] != model.get_dim("nL"):
+        raise ValueError(f"ScalarMix was built for {model.get_dim('nL')} layers, got {X.shape[0]}")
+    xp = model.ops.xp
+    probs = _softmax(xp, model.get_param("weights"))
+    gamma = model.get_param("gamma")[0]
+    mixed = xp.tensordot(probs, X, axes=(0, 0))
+    Y = gamma * mixed
+
+    def backprop(dY: Floats2d) -> Floats3d:
+        # d/d(probs_l) of sum(dY * Y) = gamma * <dY, X_l>; then through the softmax.
+        d_probs = gamma * xp.tensordot(X, dY, axes=([1, 2], [0, 1]))
+        model.inc_grad("weights", probs * (d_probs - (probs * d_probs).sum()))
+        model.inc_grad("gamma", model.ops.asarray1f([(dY * mixed).sum()]))
+        return (gamma * probs)[:, None, None] * dY[None, :, :]
+
+    return Y.astype("float32"), backprop

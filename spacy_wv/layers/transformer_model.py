@@ -1,0 +1,65 @@
+"""`TransformerModel.v3` that returns every hidden state, lets gradients flow back
+into all of them, and can perturb its input embeddings while training."""
+from pathlib import Path
+from typing import Callable
+
+from spacy.util import registry
+from spacy_transformers.layers.transformer_model import TransformerModel
+from spacy_transformers.layers.transformer_model import forward as transformer_forward
+from spacy_transformers.layers.transformer_model import init as transformer_init
+from thinc.api import Model
+from thinc.types import ArgsKwargs
+
+from ..errors import UserError
+from .embedding_noise import install_embedding_noise
+
+
+@registry.architectures("spacy_wv.TransformerModel.v1")
+def create_transformer_model(
+    name: str,
+    get_spans: Callable,
+    tokenizer_config: dict = {},
+    transformer_config: dict = {},
+    mixed_precision: bool = False,
+    grad_scaler_config: dict = {},
+    embedding_noise: float = 0.0,
+) -> Model:
+    """`name` is a local encoder directory. `embedding_noise` > 0 adds Gaussian noise
+    to the input embeddings during training, with norm `embedding_noise` times each
+    embedding's own norm."""
+    if embedding_noise < 0:
+        raise UserError(f"embedding_noise must be >= 0, got {embedding_noise}")
+    model = TransformerModel(
+        name, get_spans, tokenizer_config, {**transformer_config, "output_hidden_states": True},
+        mixed_precision, grad_scaler_config,
+    )
+    model.layers[0].attrs["convert_outputs"] = convert_outputs_with_hidden_states
+    model.attrs["embedding_noise"] = embedding_noise
+    model.init = init_from_local_dir
+    model._func = forward_with_noise
+    return model
+
+
+def init_from_local_dir(model: Model, X=None, Y=None):
+    name = model.attrs["name"]
+    # A missing path would be taken for a model-hub id and fail only after network retries.
+    if not model.attrs["has_transformer"] and not Path(name).is_dir():
+        raise UserError(f"Encoder directory not found: {name} (pretrain one, or point the config's 'name' at it)")
+    return transformer_init(model, X=X, Y=Y)
+
+
+def forward_with_noise(model: Model, docs, is_train: bool):
+    if is_train and model.attrs["embedding_noise"] > 0:
+        install_embedding_noise(model.transformer, model.attrs["embedding_noise"])
+    return transformer_forward(model, docs, is_train)
+
+
+def convert_outputs_with_hidden_states(model: Model, inputs_outputs, is_train: bool):
+    _, model_output = inputs_outputs
+
+    def backprop(d_model_output) -> ArgsKwargs:
+        grads = list(d_model_output.values())
+        roots = [model_output.last_hidden_state, *model_output.get("hidden_states", ())]
+        return ArgsKwargs(args=(roots[: len(grads)],), kwargs={"grad_tensors": grads})
+
+    return model_output, backprop

@@ -1,0 +1,270 @@
+"""The pretraining loop: one plain function, nanoGPT-like.
+
+Setup (validation first, then files) lives in `prepare_run`; `train` is the loop:
+grad accumulation, LR schedule, autocast, optional torch.compile, DDP, periodic eval on
+held-back tokens, metrics.jsonl, atomic checkpoints and exact resume.
+"""
+import json
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+import torch
+from tqdm import tqdm
+from wasabi import msg, row
+
+from ..corpus.shards import ShardReader
+from ..errors import UserError
+from .batching import PackedCorpus, WindowSampler
+from .checkpoint import latest_checkpoint, load_checkpoint, read_state, rng_state, save_checkpoint, set_rng_state
+from .config import PretrainSettings, micro_batch_seqs
+from .distributed import DistEnv, all_reduce_sum, barrier, gather_objects, init_distributed, shutdown
+
+METRICS_FILE = "metrics.jsonl"
+CONFIG_FILE = "pretrain.cfg"
+TABLE_HEADER = ["step", "tokens", "loss", "lr", "eval loss", "eval acc", "eval ppl", "tok/s", "min"]
+TABLE_WIDTHS = [8, 11, 7, 9, 9, 8, 9, 8, 6]
+
+
+@dataclass
+class Run:
+    settings: PretrainSettings
+    output_dir: Path
+    tokenizer: object
+    corpus: PackedCorpus
+    batch_seqs: int
+    resume_from: Optional[Path]
+
+
+def load_tokenizer(path: Path):
+    from transformers import AutoTokenizer
+
+    if not path.is_dir():
+        raise UserError(f"Tokenizer directory not found: {path} ([paths] tokenizer); run `python -m spacy_wv tokenizer` first.")
+    try:
+        return AutoTokenizer.from_pretrained(str(path))
+    except Exception as err:
+        raise UserError(f"Could not load a tokenizer from {path}: {' '.join(str(err).split())}") from None
+
+
+def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, allow_config_change: bool = False) -> Run:
+    """Every check that can fail on user input, before anything is written."""
+    tokenizer = load_tokenizer(settings.tokenizer_path)
+    reader = ShardReader(settings.train_path)
+    if reader.vocab_size != len(tokenizer):
+        raise UserError(
+            f"The token shards at {settings.train_path} were encoded with a vocabulary of {reader.vocab_size}, "
+            f"but the tokenizer at {settings.tokenizer_path} has {len(tokenizer)}: encode the corpus with this tokenizer."
+        )
+    objective = settings.objective
+    objective.bind(tokenizer, reader.doc_sep_id)
+    training = settings.training
+    corpus = PackedCorpus(reader, training.seq_len, objective.prefix_id(tokenizer), training.eval_tokens)
+    batch_seqs = micro_batch_seqs(training, world_size)
+    WindowSampler(corpus, batch_seqs, training.seed, 0, world_size)  # raises if the corpus is too small
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UserError(f"The output path {output_dir} is a file, not a directory.")
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / CONFIG_FILE).exists():
+        raise UserError(f"The output directory {output_dir} is not empty and holds no pretraining run ({CONFIG_FILE}); choose another.")
+    resume_from = latest_checkpoint(output_dir)
+    if resume_from is not None:
+        saved_hash = read_state(resume_from)["config_hash"]
+        if saved_hash != settings.config_hash and not allow_config_change:
+            raise UserError(
+                f"{resume_from} was made with a different config (hash {saved_hash}, now {settings.config_hash}); "
+                "use a new output directory, or pass --allow-config-change to resume anyway."
+            )
+    return Run(settings, output_dir, tokenizer, corpus, batch_seqs, resume_from)
+
+
+def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype]:
+    """bf16 autocast where the hardware runs it fast (CUDA with bf16); `bf16` forces it."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    fast_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return torch.bfloat16 if fast_bf16 else None
+
+
+def pretrain(settings: PretrainSettings, output_dir: Path, allow_config_change: bool = False) -> Dict:
+    env = init_distributed()
+    try:
+        run = prepare_run(settings, output_dir, env.world_size, allow_config_change)
+        return train(run, env)
+    finally:
+        shutdown(env)
+
+
+def evaluate(module, run: Run, env: DistEnv, amp: Optional[torch.dtype]) -> Dict[str, float]:
+    """Loss, accuracy and perplexity on the held-back tail, with the same masks every time."""
+    generator = torch.Generator().manual_seed(run.settings.training.seed + 1_000_003)
+    loss_sum, n_correct, n_total = 0.0, 0, 0
+    module.eval()
+    with torch.no_grad(), autocast(env, amp):
+        for ids in run.corpus.eval_batches(run.batch_seqs):
+            inputs, labels = run.settings.objective.make_batch(ids, generator)
+            loss, correct, n = module(inputs.to(env.device), labels.to(env.device))
+            loss_sum += float(loss)
+            n_correct += int(correct)
+            n_total += int(n)
+    module.train()
+    mean = loss_sum / max(n_total, 1)
+    return {"eval_loss": mean, "eval_accuracy": n_correct / max(n_total, 1), "eval_perplexity": math.exp(min(mean, 50.0))}
+
+
+def autocast(env: DistEnv, amp: Optional[torch.dtype]):
+    return torch.autocast(env.device.type, dtype=amp) if amp is not None else nullcontext()
+
+
+def train(run: Run, env: DistEnv) -> Dict:
+    settings, training, objective = run.settings, run.settings.training, run.settings.objective
+    out = run.output_dir
+    if env.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        run.tokenizer.save_pretrained(out)
+        settings.config.to_disk(out / CONFIG_FILE)
+
+    torch.manual_seed(training.seed)  # the same initial weights on every rank
+    model = objective.build_model(settings.encoder.hf_config(run.tokenizer)).to(env.device)
+    module = objective.wrap(model, settings.encoder)
+    optimizer = settings.optimizer.build(module)
+    torch.manual_seed(training.seed + 1 + env.rank)  # dropout streams differ per rank
+    mask_generator = torch.Generator().manual_seed(training.seed + 7919 * (env.rank + 1))
+    sampler = WindowSampler(run.corpus, run.batch_seqs, training.seed, env.rank, env.world_size)
+    step, tokens, elapsed_before = 0, 0, 0.0
+    if run.resume_from is not None:
+        state = load_checkpoint(run.resume_from, model, optimizer)
+        step, tokens, elapsed_before = state["step"], state["tokens"], state["elapsed_s"]
+        sampler.load_state_dict(state["sampler"])
+        if state["world_size"] == env.world_size:
+            set_rng_state(state["rng"][env.rank], mask_generator)
+        else:
+            torch.manual_seed(training.seed + 1 + env.rank + step)
+            mask_generator.manual_seed(training.seed + 7919 * (env.rank + 1) + step)
+            if env.is_main:
+                msg.warn(f"Resuming with {env.world_size} processes instead of {state['world_size']}: random streams are reseeded.")
+        if env.is_main:
+            msg.info(f"Resuming from {run.resume_from} (step {step})")
+            truncate_metrics(out / METRICS_FILE, step)
+
+    amp = autocast_dtype(training.precision, env.device)
+    if env.device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+    train_module = torch.compile(module) if training.compile else module
+    if env.is_distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        train_module = DistributedDataParallel(train_module, device_ids=[env.local_rank] if env.device.type == "cuda" else None)
+    params = [p for p in module.parameters() if p.requires_grad]
+    base_lr = settings.optimizer.lr
+    budget_s = training.max_minutes * 60 if training.max_minutes is not None else None
+
+    started = time.perf_counter()
+
+    def elapsed() -> float:
+        return elapsed_before + time.perf_counter() - started
+
+    def progress() -> float:
+        fractions = [step / training.max_steps] if training.max_steps else []
+        fractions += [elapsed() / budget_s] if budget_s else []
+        return max(fractions)
+
+    def finished() -> bool:
+        return bool((training.max_steps and step >= training.max_steps) or (budget_s and elapsed() >= budget_s))
+
+    if env.is_main:
+        msg.info(
+            f"Pretraining {settings.encoder.family} ({sum(p.numel() for p in params) / 1e6:.1f}M parameters) with "
+            f"{objective.name} prediction on {len(run.corpus.train)} windows of {training.seq_len} tokens, "
+            f"{env.world_size} process(es) on {env.device.type}, precision {'bf16' if amp else 'fp32'}"
+        )
+        print(row(TABLE_HEADER, widths=TABLE_WIDTHS))
+    bar = tqdm(total=training.max_steps, initial=step, desc="pretrain", unit="step", disable=not env.is_main, dynamic_ncols=True)
+    window_loss, window_steps, window_tokens, window_time = 0.0, 0, 0, 0.0
+    last_row: Dict = {}
+    done = finished()
+    while not done:
+        step_started = time.perf_counter()
+        step += 1
+        lr = base_lr * settings.schedule(step, progress())
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        step_loss = torch.zeros(())
+        for micro in range(training.grad_accum):
+            inputs, labels = objective.make_batch(sampler.next_batch(), mask_generator)
+            inputs, labels = inputs.to(env.device, non_blocking=True), labels.to(env.device, non_blocking=True)
+            no_sync = env.is_distributed and micro < training.grad_accum - 1
+            with (train_module.no_sync() if no_sync else nullcontext()), autocast(env, amp):
+                loss_sum, _, n_predicted = train_module(inputs, labels)
+                loss = loss_sum / max(int(n_predicted), 1) / training.grad_accum
+            loss.backward()
+            step_loss += loss.detach().float().cpu()
+        if settings.optimizer.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, settings.optimizer.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        tokens += training.batch_tokens
+        window_loss += float(step_loss)
+        window_steps += 1
+        window_tokens += training.batch_tokens
+        window_time += time.perf_counter() - step_started
+        done = finished()
+        bar.update(1)
+
+        record: Dict = {}
+        if step % training.log_every == 0 or done:
+            mean_loss = float(all_reduce_sum(env, torch.tensor([window_loss / window_steps]))[0]) / env.world_size
+            record = {"step": step, "tokens": tokens, "loss": mean_loss, "lr": lr,
+                      "tokens_per_s": window_tokens / max(window_time, 1e-9), "elapsed_s": elapsed()}
+            bar.set_postfix(loss=f"{mean_loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{record['tokens_per_s']:.0f}")
+            window_loss, window_steps, window_tokens, window_time = 0.0, 0, 0, 0.0
+        if (step % training.eval_every == 0 or done) and len(run.corpus.eval):
+            if env.is_main:
+                record = {"step": step, "tokens": tokens, "lr": lr, "elapsed_s": elapsed(), **record}
+                record.update(evaluate(module, run, env, amp))
+            barrier(env)
+        if record and env.is_main:
+            with (out / METRICS_FILE).open("a", encoding="utf8") as f:
+                f.write(json.dumps(record) + "\n")
+            if "eval_loss" in record:
+                bar.clear()
+                print(table_row(record))
+                bar.refresh()
+            last_row = {**last_row, **record}
+        if step % training.checkpoint_every == 0 or done:
+            rng_states = gather_objects(env, rng_state(mask_generator))
+            if env.is_main:
+                state = {"step": step, "tokens": tokens, "elapsed_s": elapsed(), "sampler": sampler.state_dict(),
+                         "config_hash": settings.config_hash, "world_size": env.world_size, "seed": training.seed}
+                save_checkpoint(out, step, model, optimizer, rng_states, state, training.keep_checkpoints)
+            barrier(env)
+    bar.close()
+    if env.is_main:
+        msg.good(f"Pretrained to step {step} ({tokens} tokens); model in {out}")
+    return last_row
+
+
+def table_row(record: Dict) -> str:
+    def fmt(key, spec):
+        return format(record[key], spec) if key in record else ""
+
+    return row(
+        [record["step"], record["tokens"], fmt("loss", ".3f"), fmt("lr", ".2e"), fmt("eval_loss", ".3f"),
+         fmt("eval_accuracy", ".3f"), fmt("eval_perplexity", ".1f"), fmt("tokens_per_s", ".0f"),
+         f"{record['elapsed_s'] / 60:.1f}"],
+        widths=TABLE_WIDTHS,
+    )
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """Drop rows logged after the checkpoint being resumed: those steps run again."""
+    if not path.exists():
+        return
+    rows = [line for line in path.read_text(encoding="utf8").splitlines() if line.strip()]
+    kept = [line for line in rows if json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in kept), encoding="utf8")

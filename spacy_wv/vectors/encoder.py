@@ -1,0 +1,38 @@
+"""Load a Hugging Face encoder and its fast tokenizer from an encoder dir or a spaCy pipeline."""
+from pathlib import Path
+from typing import Tuple
+
+from ..errors import UserError
+
+
+def load_encoder(path: Path) -> Tuple["object", "object"]:
+    """(model, tokenizer) from a Hugging Face model dir (config.json + weights), or from
+    the `transformer` component of a saved spaCy pipeline (a dir with config.cfg)."""
+    path = Path(path)
+    if (path / "config.cfg").is_file():
+        return _from_pipeline(path)
+    if (path / "config.json").is_file():
+        from transformers import AutoModel, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
+        model = AutoModel.from_pretrained(str(path))
+        return _checked(model.eval(), tokenizer, path)
+    raise UserError(f"Not an encoder dir (no config.json) nor a spaCy pipeline (no config.cfg): {path}")
+
+
+def _from_pipeline(path: Path):
+    import spacy
+
+    nlp = spacy.load(path)
+    for name, component in nlp.pipeline:
+        shims = getattr(getattr(component, "model", None), "layers", [None])[0]
+        hf_model = getattr(getattr(shims, "shims", [None])[0], "_hfmodel", None) if shims is not None else None
+        if hf_model is not None and getattr(hf_model, "transformer", None) is not None:
+            return _checked(hf_model.transformer.eval(), hf_model.tokenizer, path)
+    raise UserError(f"The pipeline at {path} has no transformer component to take the encoder from")
+
+
+def _checked(model, tokenizer, path: Path):
+    if not getattr(tokenizer, "is_fast", False):
+        raise UserError(f"The tokenizer of {path} is not a fast tokenizer: word alignment needs one (tokenizer.json)")
+    return model, tokenizer

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+from spacy_wv.corpus.encode import encode_corpus, load_tokenizer
+from spacy_wv.corpus.shards import ShardReader
+from spacy_wv.corpus.text import iter_documents
+from spacy_wv.corpus.tokenizer_training import train_tokenizer
+from spacy_wv.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def corpus(data_dir, tmp_path_factory):
+    """Real text in two files: Wikipedia articles and Brown texts (~400 kB)."""
+    out = tmp_path_factory.mktemp("raw")
+    (out / "wiki.txt").write_text((data_dir / "wikipedia_en" / "wiki_en_000.txt").read_text(encoding="utf8")[:250_000], encoding="utf8")
+    (out / "brown.txt").write_text((data_dir / "brown" / "brown_cr.txt").read_text(encoding="utf8")[:150_000], encoding="utf8")
+    return out
+
+
+def split_documents(ids, sep):
+    """Token ids of each document: the shards end every document with `sep`."""
+    ends = np.flatnonzero(ids == sep)
+    assert len(ends) and ends[-1] == len(ids) - 1
+    return np.split(ids, ends + 1)[:-1]
+
+
+def test_shards_decode_back_to_the_source_documents(tiny_tokenizer_dir, corpus, tmp_path):
+    meta = encode_corpus(tiny_tokenizer_dir, [corpus], tmp_path / "shards", batch_size=7, shard_tokens=20_000)
+    reader = ShardReader(tmp_path / "shards")
+    assert len(reader.arrays) > 1 and all(a.dtype == np.uint16 for a in reader.arrays)
+    assert reader.meta["tokenizer_kind"] == "wordpiece"
+    assert reader.meta["special_token_ids"]["sep"] == reader.doc_sep_id
+    ids = np.concatenate(reader.arrays)
+    assert len(ids) == meta["n_tokens"] == reader.n_tokens
+    docs = list(iter_documents([corpus]))
+    encoded = split_documents(ids, reader.doc_sep_id)
+    assert len(encoded) == len(docs) == meta["n_docs"]
+    tokenizer = Tokenizer.from_file(str(tiny_tokenizer_dir / "tokenizer.json"))
+    for doc, doc_ids in zip(docs, encoded):
+        decoded = tokenizer.decode(doc_ids[:-1].tolist())
+        # Lowercase WordPiece: compare the normalised text, ignoring where spaces fall.
+        assert "".join(decoded.split()) == "".join(tokenizer.normalizer.normalize_str(doc).split())
+
+
+def test_bpe_shards_use_eos_between_documents(data_dir, corpus, tmp_path):
+    train_tokenizer([corpus], tmp_path / "bpe", kind="bpe", vocab_size=600)
+    encode_corpus(tmp_path / "bpe", [corpus / "brown.txt"], tmp_path / "shards")
+    reader = ShardReader(tmp_path / "shards")
+    _, special_ids = load_tokenizer(tmp_path / "bpe")
+    assert reader.doc_sep_id == special_ids["eos"] == special_ids["sep"]
+    tokenizer = Tokenizer.from_file(str(tmp_path / "bpe" / "tokenizer.json"))
+    docs = list(iter_documents([corpus / "brown.txt"]))
+    encoded = split_documents(reader.arrays[0], reader.doc_sep_id)
+    assert [tokenizer.decode(d[:-1].tolist()).strip() for d in encoded] == [d.lower() for d in docs]
+
+
+def test_shards_of_another_tokenizer_need_overwrite(tiny_tokenizer_dir, corpus, tmp_path):
+    out = tmp_path / "shards"
+    encode_corpus(tiny_tokenizer_dir, [corpus / "brown.txt"], out)
+    first = ShardReader(out).meta
+    encode_corpus(tiny_tokenizer_dir, [corpus / "wiki.txt"], out)  # same tokenizer: replaced
+    assert ShardReader(out).meta["n_docs"] != first["n_docs"]
+    train_tokenizer([corpus], tmp_path / "other", vocab_size=500)
+    with pytest.raises(UserError, match="another tokenizer"):
+        encode_corpus(tmp_path / "other", [corpus / "brown.txt"], out)
+    encode_corpus(tmp_path / "other", [corpus / "brown.txt"], out, overwrite=True)
+    assert ShardReader(out).meta["tokenizer_dir"] == str((tmp_path / "other").resolve())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "shards"]
+
+
+def test_empty_corpus_leaves_no_output(tiny_tokenizer_dir, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.jsonl").write_text("\n", encoding="utf8")
+    with pytest.raises(UserError, match="empty corpus"):
+        encode_corpus(tiny_tokenizer_dir, [tmp_path / "in"], tmp_path / "shards")
+    assert [p.name for p in tmp_path.iterdir()] == ["in"]
+
+
+def test_missing_tokenizer_is_a_user_error(corpus, tmp_path):
+    with pytest.raises(UserError, match="No tokenizer"):
+        encode_corpus(tmp_path / "nope", [corpus], tmp_path / "shards")
+    assert not (tmp_path / "shards").exists()
+
+
+def test_a_folder_that_is_not_a_shard_dir_is_never_replaced(tiny_tokenizer_dir, corpus, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf8")
+    with pytest.raises(UserError, match="does not hold token shards"):
+        encode_corpus(tiny_tokenizer_dir, [corpus], tmp_path, overwrite=True)
+    assert (tmp_path / "notes.txt").read_text(encoding="utf8") == "mine"

@@ -1,0 +1,43 @@
+import numpy
+import pytest
+from thinc.api import Ragged
+
+from spacy_wv.errors import UserError
+from spacy_wv.layers.subword_pooling import SubwordPooling
+
+# Three tokens: two pieces, none (cut off), three pieces.
+DATA = numpy.arange(10, dtype="f").reshape(5, 2)
+LENGTHS = numpy.asarray([2, 0, 3], dtype="i")
+
+
+@pytest.mark.parametrize("mode,expected", [
+    ("first", [[0, 1], [0, 0], [4, 5]]),
+    ("last", [[2, 3], [0, 0], [8, 9]]),
+    ("mean", [[1, 2], [0, 0], [6, 7]]),
+    ("first_last", [[0, 1, 2, 3], [0, 0, 0, 0], [4, 5, 8, 9]]),
+])
+def test_pooling_forward(mode, expected):
+    Y, _ = SubwordPooling(mode)(Ragged(DATA, LENGTHS), is_train=False)
+    numpy.testing.assert_allclose(Y, expected)
+
+
+@pytest.mark.parametrize("mode", ["first", "last", "mean", "first_last"])
+def test_pooling_backprop_is_the_transpose_of_forward(mode):
+    model = SubwordPooling(mode)
+    Y, backprop = model(Ragged(DATA, LENGTHS), is_train=True)
+    dY = numpy.random.default_rng(0).normal(size=Y.shape).astype("f")
+    dX = backprop(dY).dataXd
+    # <dY, f(X)> == <f^T(dY), X> for a linear map f.
+    assert numpy.isclose((dY * Y).sum(), (dX * DATA).sum(), rtol=1e-5)
+    assert not dX[LENGTHS[0]:LENGTHS[0]].any()
+
+
+def test_single_piece_token_gets_both_gradients_in_first_last():
+    Y, backprop = SubwordPooling("first_last")(Ragged(DATA[:1], numpy.asarray([1], dtype="i")), is_train=True)
+    dX = backprop(numpy.ones_like(Y)).dataXd
+    numpy.testing.assert_allclose(dX, [[2, 2]])
+
+
+def test_unknown_mode_is_a_user_error():
+    with pytest.raises(UserError, match="first_last"):
+        SubwordPooling("max")

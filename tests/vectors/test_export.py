@@ -1,0 +1,104 @@
+from collections import Counter
+
+import numpy
+import pytest
+import spacy
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+from spacy_wv.errors import UserError
+from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.vectors.export import ExportSettings, _sample, export_vectors, iter_contexts, postprocess
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_encoder_dir):
+    return load_encoder(tiny_encoder_dir)
+
+
+@pytest.fixture(scope="module")
+def small_corpus(text_slice, tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "small.txt"
+    path.write_text(text_slice.read_text(encoding="utf8")[:40_000], encoding="utf8")
+    return path
+
+
+def test_exports_the_most_frequent_words_with_finite_vectors(encoder, small_corpus):
+    result = export_vectors(*encoder, [small_corpus], ExportSettings(n_words=150, contexts=3))
+    counts = Counter(word for words in iter_contexts([small_corpus], False, 128) for word in words)
+    assert result.words == [word for word, _ in counts.most_common(150)]
+    assert result.table.shape == (150, 64) and numpy.isfinite(result.table).all()
+    assert result.stats["mean_contexts_per_word"] == pytest.approx(numpy.mean([min(c, 3) for _, c in counts.most_common(150)]))
+
+
+def test_a_word_seen_once_gets_exactly_its_contextual_vector(encoder, tiny_encoder_dir, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("The zebroid grazed near the river bank.\n\nPrices rose.\n", encoding="utf8")
+    for pooling in ("mean", "first"):
+        result = export_vectors(*encoder, [corpus], ExportSettings(n_words=100, contexts=5, pooling=pooling, layers=[1, 2]))
+        tokenizer, model = AutoTokenizer.from_pretrained(tiny_encoder_dir), AutoModel.from_pretrained(tiny_encoder_dir)
+        words = ["The", "zebroid", "grazed", "near", "the", "river", "bank", "."]
+        encoding = tokenizer(words, is_split_into_words=True, return_tensors="pt")
+        with torch.inference_mode():
+            hidden = model(**encoding, output_hidden_states=True).hidden_states
+        mixed = ((hidden[1] + hidden[2]) / 2)[0].numpy()
+        pieces = [i for i, w in enumerate(encoding.word_ids()) if w == 1]
+        assert len(pieces) > 1, "the test needs a word split into several pieces"
+        expected = mixed[pieces].mean(axis=0) if pooling == "mean" else mixed[pieces[0]]
+        assert numpy.allclose(result.table[result.words.index("zebroid")], expected, atol=1e-4)
+
+
+def test_reservoir_keeps_min_of_count_and_k_occurrences_per_word():
+    contexts = [["a", "b", "a"], ["a", "c"], ["b", "a", "a", "a"]]
+    samples = _sample(iter(contexts), ["a", "b", "c"], ExportSettings(contexts=4, seed=3), len(contexts))
+    per_type = Counter(word_type for items in samples.values() for _, word_type in items)
+    assert per_type == {0: 4, 1: 2, 2: 1}
+    for context_number, items in samples.items():
+        assert all(contexts[context_number][position] == "abc"[word_type] for position, word_type in items)
+
+
+def test_postprocess_centers_and_removes_top_components():
+    rng = numpy.random.default_rng(0)
+    table = rng.normal(size=(200, 8)).astype("float32") + rng.normal(size=(1, 8)).astype("float32") * 5
+    table[:, 0] *= 20  # a dominant direction
+    cleaned = postprocess(table, center=False, remove_pcs=1)
+    assert numpy.allclose(cleaned.mean(axis=0), 0, atol=1e-4)
+    top = numpy.linalg.svd(table - table.mean(axis=0), full_matrices=False)[2][0]
+    assert numpy.abs(cleaned @ top).max() < 1e-3
+    with pytest.raises(UserError, match="--remove-pcs"):
+        postprocess(table, center=True, remove_pcs=8)
+
+
+def test_whitespace_tokenisation_for_pretokenised_text(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("do n't stop , please\n", encoding="utf8")
+    assert list(iter_contexts([corpus], True, 3)) == [["do", "n't", "stop"], [",", "please"]]
+    assert list(iter_contexts([corpus], False, 10)) == [["do", "n't", "stop", ",", "please"]]
+
+
+@pytest.mark.parametrize("content", ["", "   \n\n\t\n"])
+def test_empty_corpus_is_a_user_error(encoder, tmp_path, content):
+    corpus = tmp_path / "empty.txt"
+    corpus.write_text(content, encoding="utf8")
+    with pytest.raises(UserError, match="empty corpus"):
+        export_vectors(*encoder, [corpus], ExportSettings(n_words=10))
+
+
+def test_bad_settings_are_user_errors(encoder, small_corpus):
+    with pytest.raises(UserError, match="Layer 9 does not exist"):
+        export_vectors(*encoder, [small_corpus], ExportSettings(layers=[9]))
+    with pytest.raises(UserError, match="Unknown pooling"):
+        export_vectors(*encoder, [small_corpus], ExportSettings(pooling="sum"))
+
+
+def test_encoder_from_a_spacy_pipeline_is_the_same_model(encoder, tiny_encoder_dir, tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": {"@architectures": "spacy-transformers.TransformerModel.v3", "name": str(tiny_encoder_dir), "tokenizer_config": {"use_fast": True}}})
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "pipeline")
+    model, tokenizer = load_encoder(tmp_path / "pipeline")
+    ids = tokenizer(["Oil prices rose ."], return_tensors="pt")
+    with torch.inference_mode():
+        assert torch.allclose(model(**ids).last_hidden_state, encoder[0](**ids).last_hidden_state, atol=1e-5)
+    with pytest.raises(UserError, match="Not an encoder dir"):
+        load_encoder(tmp_path)
