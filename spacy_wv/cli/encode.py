@@ -13,7 +13,7 @@ def encode_command(
     output_dir: Path = typer.Argument(..., help="Directory to write the token shards to."),
     inputs: List[Path] = typer.Argument(..., help="Text files or folders: .txt (blank-line separated documents), .jsonl with a 'text' field, optionally .gz."),
     shard_tokens: int = typer.Option(50_000_000, "--shard-tokens", help="Tokens per shard file."),
-    batch_size: int = typer.Option(1000, "--batch-size", help="Documents tokenized together."),
+    batch_size: int = typer.Option(1000, "--batch-size", help="Documents tokenized together (a batch also stops at about 2M characters)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace shards made with another tokenizer."),
 ):
     """Tokenize raw text into token shards for pretraining."""

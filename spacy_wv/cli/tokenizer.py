@@ -26,7 +26,6 @@ def tokenizer_command(
     start = time.perf_counter()
     tokenizer = train_tokenizer(inputs, output_dir, kind=kind, vocab_size=vocab_size, lowercase=lowercase,
                                 min_frequency=min_frequency, max_mb=max_mb, stats=stats)
-    stats.warn_skipped()
     msg.good(f"Trained a {kind} tokenizer of {len(tokenizer)} tokens on {stats.documents} documents "
              f"({stats.bytes_read / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
     msg.text(f"Saved to {output_dir}")

@@ -77,7 +77,7 @@ def evaluate_command(
     top_n: int = typer.Option(30_000, "--top-n", help="Analogy candidates: the N most frequent words of a static table"),
 ):
     """Evaluate vector sets on word similarity (Spearman) and analogies (3CosAdd, 3CosMul); print, save JSON and a bar chart."""
-    from ..vectors.evaluate import evaluate_sources, print_results
+    from ..vectors.evaluate import evaluate_sources, json_ready, print_results
     from ..vectors.plot import plot_results
     from ..vectors.sources import load_source
 
@@ -94,7 +94,7 @@ def evaluate_command(
     print_results(results)
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / RESULTS_JSON).write_text(json.dumps(_without_nan(results), indent=2), encoding="utf8")
+        (output_dir / RESULTS_JSON).write_text(json.dumps(json_ready(results), indent=2), encoding="utf8")
         plot_results(results, output_dir / RESULTS_PNG)
         msg.good(f"Wrote {output_dir / RESULTS_JSON} and {output_dir / RESULTS_PNG}")
 
@@ -119,11 +119,3 @@ def _display_names(paths: List[Path], names: Optional[str]) -> List[str]:
         chosen = [f"{i + 1}:{name}" for i, name in enumerate(chosen)]
     return chosen
 
-
-def _without_nan(value):
-    """JSON has no NaN: an undefined score (no covered pair) becomes null."""
-    if isinstance(value, dict):
-        return {key: _without_nan(item) for key, item in value.items()}
-    if isinstance(value, float) and value != value:
-        return None
-    return value

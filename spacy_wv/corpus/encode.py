@@ -8,7 +8,7 @@ import itertools
 import json
 import time
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from tokenizers import Tokenizer
 from tqdm import tqdm
@@ -23,6 +23,7 @@ from .tokenizer_training import TOKENIZER_FILE, tokenizer_kind
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 SPECIAL_ROLES = ("pad", "unk", "cls", "sep", "mask", "bos", "eos")
+MAX_BATCH_CHARS = 2_000_000
 
 
 def encode_corpus(
@@ -67,7 +68,7 @@ def encode_corpus(
                              shard_tokens=shard_tokens, extra_meta=extra_meta)
         all_docs = itertools.chain([first], docs)
         with tqdm(total=corpus_bytes(find_text_files(inputs)), unit="B", unit_scale=True, desc="Encoding") as bar:
-            while batch := list(itertools.islice(all_docs, batch_size)):
+            for batch in _batches(all_docs, batch_size):
                 for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
                     if encoding.ids:
                         writer.add(encoding.ids)
@@ -100,6 +101,21 @@ def load_tokenizer(tokenizer_dir: Path) -> Tuple[Tokenizer, Dict[str, Optional[i
         token = token.get("content") if isinstance(token, dict) else token
         special_ids[role] = tokenizer.token_to_id(token) if isinstance(token, str) else None
     return tokenizer, special_ids
+
+
+def _batches(docs: Iterable[str], batch_size: int) -> Iterator[List[str]]:
+    """Lists of at most `batch_size` documents and about MAX_BATCH_CHARS characters: a
+    batch's encodings (pieces, offsets) take ~100 bytes a token while they live."""
+    batch: List[str] = []
+    chars = 0
+    for doc in docs:
+        batch.append(doc)
+        chars += len(doc)
+        if len(batch) >= batch_size or chars >= MAX_BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
 
 def _check_output_dir(output_dir: Path, fingerprint: str, overwrite: bool) -> None:

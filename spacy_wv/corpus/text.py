@@ -166,7 +166,7 @@ def _text_docs(lines: Iterable[Tuple[int, Optional[str], bool]], max_chars: int)
             yield "".join(parts)
             parts, size = [], 0
         elif text is not None:
-            parts.append(text)
+            parts.append(text.replace("\r\n", "\n"))
             size += len(text)
             if size > max_chars:
                 *chunks, rest = _cut("".join(parts), max_chars)

@@ -62,8 +62,6 @@ def train_tokenizer(
     added after the five every kind has; `max_mb` stops reading after that many MB
     (10^6 bytes on disk); `min_frequency` does not apply to `unigram`. Returns the
     `PreTrainedTokenizerFast`."""
-    from transformers import PreTrainedTokenizerFast
-
     if kind not in SPECIAL_TOKENS:
         raise UserError(f"Unknown tokenizer kind '{kind}': choose one of {', '.join(KINDS)}")
     specials = SPECIAL_TOKENS[kind]
@@ -89,7 +87,10 @@ def train_tokenizer(
         tokenizer = _new_tokenizer(kind, specials, lowercase)
         trainer = _trainer(kind, vocab_size, min_frequency, all_specials, specials)
         tokenizer.train_from_iterator(stream, trainer=trainer)
+    stats.warn_skipped()
     tokenizer.post_processor = _post_processor(kind, tokenizer, specials)
+
+    from transformers import PreTrainedTokenizerFast  # slow to import: only once there is work to save
 
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,

@@ -95,6 +95,7 @@ def pretrain(settings: PretrainSettings, output_dir: Path, allow_config_change: 
     env = init_distributed()
     try:
         run = prepare_run(settings, output_dir, env.world_size, allow_config_change)
+        barrier(env)  # every rank has checked the output dir before rank 0 writes to it
         return train(run, env)
     finally:
         shutdown(env)

@@ -51,3 +51,12 @@ def print_results(results: Dict) -> None:
     if any("analogy" in entry for entry in results["vectors"].values()):
         msg.text(f"Analogy: accuracy over covered questions, static candidates = the {results['analogy_top_n']:,} most frequent words; "
                  "3CosMul with epsilon 0.001. Case-insensitive answers.")
+
+
+def json_ready(value):
+    """JSON has no NaN: an undefined score (nothing covered) becomes null."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value

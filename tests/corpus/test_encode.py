@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from tokenizers import Tokenizer
@@ -11,10 +13,10 @@ from spacy_wv.errors import UserError
 
 @pytest.fixture(scope="module")
 def corpus(data_dir, tmp_path_factory):
-    """Real text in two files: Wikipedia articles and Brown texts (~400 kB)."""
+    """Real text in two files: Wikipedia articles and Reuters stories (~400 kB)."""
     out = tmp_path_factory.mktemp("raw")
     (out / "wiki.txt").write_text((data_dir / "wikipedia_en" / "wiki_en_000.txt").read_text(encoding="utf8")[:250_000], encoding="utf8")
-    (out / "brown.txt").write_text((data_dir / "brown" / "brown_cr.txt").read_text(encoding="utf8")[:150_000], encoding="utf8")
+    (out / "reuters.txt").write_text((data_dir / "reuters21578" / "reut2-001.txt").read_text(encoding="utf8")[:150_000], encoding="utf8")
     return out
 
 
@@ -37,34 +39,40 @@ def test_shards_decode_back_to_the_source_documents(tiny_tokenizer_dir, corpus, 
     encoded = split_documents(ids, reader.doc_sep_id)
     assert len(encoded) == len(docs) == meta["n_docs"]
     tokenizer = Tokenizer.from_file(str(tiny_tokenizer_dir / "tokenizer.json"))
+    n_unknown = 0
     for doc, doc_ids in zip(docs, encoded):
-        decoded = tokenizer.decode(doc_ids[:-1].tolist())
-        # Lowercase WordPiece: compare the normalised text, ignoring where spaces fall.
-        assert "".join(decoded.split()) == "".join(tokenizer.normalizer.normalize_str(doc).split())
+        decoded = tokenizer.decode(doc_ids[:-1].tolist(), skip_special_tokens=False)
+        # Lowercase WordPiece: compare the normalised text, ignoring where spaces fall;
+        # an [UNK] stands for a word with a character the tokenizer never saw.
+        known_parts = "".join(decoded.split()).split("[UNK]")
+        n_unknown += len(known_parts) - 1
+        pattern = "[^ ]+?".join(map(re.escape, known_parts))
+        assert re.fullmatch(pattern, "".join(tokenizer.normalizer.normalize_str(doc).split()))
+    assert n_unknown < 0.002 * len(ids)
 
 
-def test_bpe_shards_use_eos_between_documents(data_dir, corpus, tmp_path):
+def test_bpe_shards_use_eos_between_documents(corpus, tmp_path):
     train_tokenizer([corpus], tmp_path / "bpe", kind="bpe", vocab_size=600)
-    encode_corpus(tmp_path / "bpe", [corpus / "brown.txt"], tmp_path / "shards")
+    encode_corpus(tmp_path / "bpe", [corpus / "reuters.txt"], tmp_path / "shards")
     reader = ShardReader(tmp_path / "shards")
     _, special_ids = load_tokenizer(tmp_path / "bpe")
     assert reader.doc_sep_id == special_ids["eos"] == special_ids["sep"]
     tokenizer = Tokenizer.from_file(str(tmp_path / "bpe" / "tokenizer.json"))
-    docs = list(iter_documents([corpus / "brown.txt"]))
+    docs = list(iter_documents([corpus / "reuters.txt"]))
     encoded = split_documents(reader.arrays[0], reader.doc_sep_id)
     assert [tokenizer.decode(d[:-1].tolist()).strip() for d in encoded] == [d.lower() for d in docs]
 
 
 def test_shards_of_another_tokenizer_need_overwrite(tiny_tokenizer_dir, corpus, tmp_path):
     out = tmp_path / "shards"
-    encode_corpus(tiny_tokenizer_dir, [corpus / "brown.txt"], out)
+    encode_corpus(tiny_tokenizer_dir, [corpus / "reuters.txt"], out)
     first = ShardReader(out).meta
     encode_corpus(tiny_tokenizer_dir, [corpus / "wiki.txt"], out)  # same tokenizer: replaced
     assert ShardReader(out).meta["n_docs"] != first["n_docs"]
     train_tokenizer([corpus], tmp_path / "other", vocab_size=500)
     with pytest.raises(UserError, match="another tokenizer"):
-        encode_corpus(tmp_path / "other", [corpus / "brown.txt"], out)
-    encode_corpus(tmp_path / "other", [corpus / "brown.txt"], out, overwrite=True)
+        encode_corpus(tmp_path / "other", [corpus / "reuters.txt"], out)
+    encode_corpus(tmp_path / "other", [corpus / "reuters.txt"], out, overwrite=True)
     assert ShardReader(out).meta["tokenizer_dir"] == str((tmp_path / "other").resolve())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "shards"]
 

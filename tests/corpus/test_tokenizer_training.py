@@ -3,7 +3,7 @@ import json
 import pytest
 from transformers import AutoTokenizer
 
-from spacy_wv.corpus.text import iter_documents
+from spacy_wv.corpus.text import ReadStats, iter_documents
 from spacy_wv.corpus.tokenizer_training import train_tokenizer, tokenizer_kind
 from spacy_wv.errors import UserError
 
@@ -96,8 +96,6 @@ def test_extra_special_tokens_are_kept_whole(small_corpus, tmp_path):
 
 
 def test_max_mb_limits_what_is_read(data_dir, tmp_path):
-    from spacy_wv.corpus.text import ReadStats
-
     stats = ReadStats()
     train_tokenizer([data_dir / "brown"], tmp_path / "tok", vocab_size=600, max_mb=0.5, stats=stats)
     assert 500_000 <= stats.bytes_read < 600_000  # stops in the first file, just past 0.5 MB

@@ -4,10 +4,17 @@ The shards are the `text_slice` fixture encoded with the `tiny_tokenizer_dir` Wo
 tokenizer, one document per blank-line-separated block, as `spacy_wv encode` writes them.
 """
 import json
+import os
 from pathlib import Path
 from typing import Dict, List
 
 import pytest
+import torch
+
+# The test machine's cores are shared: with two threads each, tiny models spend their
+# time in thread synchronisation (10x slower under load). Subprocesses inherit the env.
+os.environ["OMP_NUM_THREADS"] = "1"
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[2]
 MLM_CONFIG = REPO / "configs" / "pretrain_mlm.cfg"

@@ -1,0 +1,41 @@
+"""`spacy train` end to end with the project's configs, the tiny encoder and our listener."""
+import json
+
+import pytest
+import spacy
+
+from .tiny_pipelines import STEPS, tiny_ner_pipeline, tiny_textcat_pipeline
+
+
+@pytest.fixture(scope="module")
+def ner_dir(tmp_path_factory, data_dir, tiny_encoder_dir):
+    return tiny_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir)
+
+
+@pytest.fixture(scope="module")
+def textcat_dir(tmp_path_factory, data_dir, tiny_encoder_dir):
+    return tiny_textcat_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir)
+
+
+def test_ner_pipeline_trains_and_learns_the_mix(ner_dir):
+    nlp = spacy.load(ner_dir)
+    assert nlp.pipe_names == ["transformer", "ner"]
+    assert set(nlp.get_pipe("ner").labels) == {"LOC", "MISC", "ORG", "PER"}
+    mix = next(node for node in nlp.get_pipe("ner").model.walk() if node.name == "scalar_mix")
+    weights = mix.get_param("weights")
+    assert weights.shape == (3,) and abs(weights).max() > 0  # moved from its all-zero start
+    stats = json.loads((ner_dir.parent / "training_stats.json").read_text())
+    assert stats["steps"] == STEPS and stats["words"] > 0 and stats["seconds"] >= 0
+    doc = nlp("EU rejects German call to boycott British lamb.")
+    assert doc._.trf_data.model_output["hidden_states"][0].shape[-1] == 64
+
+
+def test_textcat_pipeline_uses_label_smoothing_and_scores_every_label(textcat_dir):
+    nlp = spacy.load(textcat_dir)
+    textcat = nlp.get_pipe("textcat")
+    assert type(textcat).__name__ == "SmoothedTextCategorizer" and textcat.cfg["label_smoothing"] == 0.1
+    mix = next(node for node in textcat.model.walk() if node.name == "scalar_mix")
+    assert abs(mix.get_param("weights")).max() > 0
+    for doc in nlp.pipe(["a stirring , funny and finally transporting re-imagining", "dull and lifeless ."]):
+        assert set(doc.cats) == {"negative", "positive"}
+        assert sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-4)

@@ -1,0 +1,60 @@
+"""Tiny pipelines trained once per test session with the real configs, on real data
+slices and the tiny encoder. The encoder copy they are trained from is deleted
+afterwards, so every test using them also shows the pipeline no longer needs it."""
+import shutil
+from pathlib import Path
+
+import torch
+from spacy.cli.train import train
+
+from spacy_wv.corpus.conll import convert_conll
+from spacy_wv.corpus.labeled_text import convert_labeled_text, parse_label_map
+
+REPO = Path(__file__).resolve().parents[2]
+STEPS = 12
+
+
+def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Path, dev_path: Path) -> Path:
+    out = base / name
+    if not (out / "model-last").exists():
+        encoder_copy = base / f"{name}_encoder"
+        shutil.copytree(encoder_dir, encoder_copy)
+        threads = torch.get_num_threads()
+        # On a shared 2-core machine one thread is ~10x faster than two fighting for cores.
+        torch.set_num_threads(1)
+        try:
+            _run_train(out, config, encoder_copy, train_path, dev_path)
+        finally:
+            torch.set_num_threads(threads)
+        shutil.rmtree(encoder_copy)
+    return out / "model-last"
+
+
+def _run_train(out: Path, config: str, encoder_copy: Path, train_path: Path, dev_path: Path) -> None:
+    train(REPO / "configs" / config, out, overrides={
+        "paths.train": str(train_path), "paths.dev": str(dev_path), "paths.encoder": str(encoder_copy),
+        "paths.training_stats": str(out / "training_stats.json"),
+        "training.max_steps": STEPS, "training.eval_frequency": STEPS // 2,
+        "training.optimizer.learn_rate.warmup_steps": 2,
+    })
+
+
+def tiny_ner_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    train_path, dev_path = base / "conll_train.spacy", base / "conll_dev.spacy"
+    if not dev_path.exists():
+        convert_conll(data_dir / "conll2003" / "eng.train", train_path, n_sents=4, max_docs=16)
+        convert_conll(data_dir / "conll2003" / "eng.testa", dev_path, n_sents=4, max_docs=4)
+    return _train(base, "ner", "ner.cfg", encoder_dir, train_path, dev_path)
+
+
+def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    train_path, dev_path = base / "sst2_train.spacy", base / "sst2_dev.spacy"
+    names = parse_label_map("0=negative,1=positive")
+    if not dev_path.exists():
+        convert_labeled_text(data_dir / "sst2" / "train.txt", train_path, label_map=names, max_docs=64)
+        convert_labeled_text(data_dir / "sst2" / "dev.txt", dev_path, label_map=names, max_docs=16)
+    return _train(base, "textcat", "textcat.cfg", encoder_dir, train_path, dev_path)
