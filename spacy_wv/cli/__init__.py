@@ -1,6 +1,6 @@
 import sys
 
-from wasabi import msg
+from wasabi import color
 
 from ..errors import UserError
 from ._app import app, vectors_app
@@ -13,7 +13,9 @@ def main() -> None:
     try:
         app()
     except UserError as err:
-        msg.fail(str(err))
+        # One line, unwrapped (wasabi's msg.fail wraps at 80 columns), so logs stay greppable.
+        line = "✘ " + " ".join(str(err).split())
+        print(color(line, fg="red") if sys.stdout.isatty() else line)
         sys.exit(1)
 
 

@@ -6,8 +6,11 @@ installs hooks so that `token.vector`, `span.vector`, `doc.vector`, `has_vector`
 `vector_norm` and `.similarity` (cosine) use those rows.
 
 Hooks are plain module-level functions reading `doc.tensor` lazily. spaCy does not
-serialize hooks: `Doc.to_bytes`/`from_bytes` keeps `doc.tensor` (call
-`set_vector_hooks(doc)` afterwards to get the hooks back); `DocBin` keeps neither.
+serialize hooks (warning W109), so after a round trip:
+- `Doc.to_bytes`/`from_bytes` (also what `nlp.pipe(n_process>1)` uses) keeps
+  `doc.tensor`: call `set_vector_hooks(doc)` to get the hooks back;
+- `DocBin` drops `doc.tensor`; with `store_user_data=True` it keeps `doc._.trf_data`,
+  so running the component again (`nlp.get_pipe("wv_vectors")(doc)`) restores both.
 """
 from typing import Iterable, Iterator, List, Sequence
 

@@ -5,7 +5,7 @@ import warnings
 import numpy
 import pytest
 import spacy
-from spacy.tokens import Doc
+from spacy.tokens import Doc, DocBin
 
 from spacy_wv.errors import UserError
 from spacy_wv.pipeline.vectors import set_vector_hooks
@@ -181,4 +181,15 @@ def test_doc_bytes_round_trip_keeps_tensor_and_hooks_can_be_restored(nlp):
         restored = Doc(nlp.vocab).from_bytes(doc.to_bytes())
     assert numpy.allclose(restored.tensor, doc.tensor)
     set_vector_hooks(restored)
+    assert restored[1].similarity(restored[2]) == pytest.approx(doc[1].similarity(doc[2]))
+
+
+def test_docbin_with_user_data_keeps_trf_data_so_the_component_can_rebuild_vectors(nlp):
+    doc = nlp("Gold rose to a record high .")
+    doc_bin = DocBin(store_user_data=True)
+    doc_bin.add(doc)
+    restored = next(DocBin(store_user_data=True).from_bytes(doc_bin.to_bytes()).get_docs(nlp.vocab))
+    assert restored.tensor.size == 0, "DocBin does not store doc.tensor"
+    nlp.get_pipe("wv_vectors")(restored)
+    assert numpy.allclose(restored.tensor, doc.tensor)
     assert restored[1].similarity(restored[2]) == pytest.approx(doc[1].similarity(doc[2]))
