@@ -24,7 +24,9 @@ def mix_layers(layers: Sequence[numpy.ndarray], rows: numpy.ndarray) -> numpy.nd
 
     Only the rows a word uses are gathered, so the cost does not grow with padding.
     """
-    mixed = layers[0][rows].astype("float32", copy=True)
+    mixed = layers[0][rows]  # fancy indexing copies, so adding in place below is safe
+    if mixed.dtype != numpy.float32:
+        mixed = mixed.astype("float32")
     for layer in layers[1:]:
         mixed += layer[rows]
     if len(layers) > 1:
@@ -72,8 +74,7 @@ def pool_wordpieces(
     elif mode == "first_last":
         grouped = (pieces[group_starts] + pieces[group_ends - 1]) * 0.5
     elif mode == "mean":
-        grouped = numpy.add.reduceat(pieces, group_starts, axis=0)
-        grouped /= (group_ends - group_starts)[:, None]
+        grouped = _segment_sums(pieces, group_starts, group_ends) / (group_ends - group_starts)[:, None]
     elif mode == "max":
         grouped = numpy.maximum.reduceat(pieces, group_starts, axis=0)
     else:
@@ -82,7 +83,20 @@ def pool_wordpieces(
         pooled[:] = grouped
         return pooled
     group_word = word_of_piece[group_starts]
+    if (group_word[1:] != group_word[:-1]).all():  # no word in two windows; some have no piece
+        pooled[group_word] = grouped
+        return pooled
     word_starts = numpy.flatnonzero(numpy.r_[True, group_word[1:] != group_word[:-1]])
     n_windows = numpy.diff(numpy.append(word_starts, group_word.shape[0]))
-    pooled[group_word[word_starts]] = numpy.add.reduceat(grouped, word_starts, axis=0) / n_windows[:, None]
+    word_ends = numpy.append(word_starts[1:], group_word.shape[0])
+    pooled[group_word[word_starts]] = _segment_sums(grouped, word_starts, word_ends) / n_windows[:, None]
     return pooled
+
+
+def _segment_sums(rows: numpy.ndarray, starts: numpy.ndarray, ends: numpy.ndarray) -> numpy.ndarray:
+    """Sums of rows[start:end] for each segment, from one cumulative sum (in float64,
+    so that differences of large prefixes stay exact enough). Much faster than
+    `numpy.add.reduceat` when most segments are a single row."""
+    prefix = numpy.zeros((rows.shape[0] + 1, rows.shape[1]), dtype="float64")
+    numpy.cumsum(rows, axis=0, out=prefix[1:])
+    return (prefix[ends] - prefix[starts]).astype("float32")

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, List, Sequence
 
 import numpy
 from spacy.language import Language
+from spacy.util import minibatch
 from spacy.tokens import Doc
 
 from ..errors import UserError
@@ -51,32 +52,50 @@ class ContextualVectors:
         self.normalize = normalize
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.tensor = self.token_vectors(doc)
-        set_vector_hooks(doc)
+        self.set_annotations([doc])
         return doc
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        for doc in docs:
-            yield self(doc)
+        for batch in minibatch(docs, size=batch_size):
+            self.set_annotations(batch)
+            yield from batch
 
-    def token_vectors(self, doc: Doc) -> numpy.ndarray:
-        trf_data = doc._.get("trf_data") if doc.has_extension("trf_data") else None
-        if trf_data is None:
-            raise UserError(f"{self.name} needs a `transformer` component before it in the pipeline (no doc._.trf_data).")
-        align = trf_data.align
-        lengths = numpy.asarray(align.lengths, dtype="int64")
-        if len(doc) == 0 or lengths.sum() == 0:
-            width = trf_data.width if "last_hidden_state" in trf_data.model_output else 0
-            return numpy.zeros((len(doc), width), dtype="float32")
-        rows = numpy.asarray(align.dataXd, dtype="int64").ravel()
-        layers = self._layers(trf_data)
-        window_size = layers[0].shape[1]
-        flat = [layer.reshape(-1, layer.shape[-1]) for layer in layers]
-        vectors = pool_wordpieces(mix_layers(flat, rows), lengths, self.pooling, windows=rows // window_size)
+    def set_annotations(self, docs: List[Doc]) -> None:
+        """Set `doc.tensor` and the hooks of a batch of docs. The pieces of all docs are
+        pooled together, so that the numpy calls are per batch rather than per doc."""
+        pieces, lengths, windows = [], [], []
+        width = window_offset = 0
+        for doc in docs:
+            trf_data = self._trf_data(doc)
+            doc_lengths = numpy.asarray(trf_data.align.lengths, dtype="int64")
+            lengths.append(doc_lengths)
+            if "last_hidden_state" not in trf_data.model_output:  # an empty doc
+                continue
+            layers = self._layers(trf_data)
+            n_windows, window_size, width = layers[0].shape
+            rows = numpy.asarray(trf_data.align.dataXd, dtype="int64").ravel()
+            pieces.append(mix_layers([layer.reshape(-1, width) for layer in layers], rows))
+            windows.append(rows // window_size + window_offset)
+            window_offset += n_windows
+        all_lengths = numpy.concatenate(lengths) if lengths else numpy.zeros(0, dtype="int64")
+        if pieces:
+            vectors = pool_wordpieces(numpy.concatenate(pieces), all_lengths, self.pooling, windows=numpy.concatenate(windows))
+        else:
+            vectors = numpy.zeros((all_lengths.size, width), dtype="float32")
         if self.normalize:
             norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
             numpy.divide(vectors, norms, out=vectors, where=norms > 0)
-        return vectors
+        for doc, tensor in zip(docs, numpy.split(vectors, numpy.cumsum([len(doc) for doc in docs])[:-1])):
+            doc.tensor = tensor
+            set_vector_hooks(doc)
+
+    def _trf_data(self, doc: Doc):
+        trf_data = doc._.get("trf_data") if doc.has_extension("trf_data") else None
+        if trf_data is None:
+            raise UserError(f"{self.name} needs a `transformer` component before it in the pipeline (no doc._.trf_data).")
+        if len(trf_data.align.lengths) != len(doc):
+            raise ValueError(f"doc._.trf_data aligns {len(trf_data.align.lengths)} tokens, the doc has {len(doc)}")
+        return trf_data
 
     def _layers(self, trf_data) -> List[numpy.ndarray]:
         output = trf_data.model_output

@@ -35,4 +35,6 @@ def _from_pipeline(path: Path):
 def _checked(model, tokenizer, path: Path):
     if not getattr(tokenizer, "is_fast", False):
         raise UserError(f"The tokenizer of {path} is not a fast tokenizer: word alignment needs one (tokenizer.json)")
+    if tokenizer.pad_token is None:  # GPT-2 style tokenizers have none; batches need one
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     return model, tokenizer

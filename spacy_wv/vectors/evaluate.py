@@ -21,6 +21,7 @@ def evaluate_sources(sources: Sequence, similarity_files: Sequence[Path] = (), a
         if questions is not None:
             candidates = source.analogy_candidates(top_n, (word for q in questions for word in q.words))
             entry["analogy"] = evaluate_analogies(candidates, questions)
+            entry["analogy"]["candidates_policy"] = source.candidates_policy(top_n)
         results["vectors"][source.name] = entry
     return results
 
@@ -44,13 +45,14 @@ def score_rows(results: Dict) -> List[tuple]:
 def print_results(results: Dict) -> None:
     names = list(results["vectors"])
     for name in names:
-        msg.info(f"{name}: {results['vectors'][name]['description']}")
+        entry = results["vectors"][name]
+        msg.info(f"{name}: {entry['description']}" + (f"; {entry['analogy']['candidates_policy']}" if "analogy" in entry else ""))
     rows = [(metric, *(f"{values[n]:.3f}" for n in names)) for metric, values in score_rows(results)]
     msg.table(rows, header=("metric", *names), divider=True, aligns=("l", *("r" for _ in names)))
     msg.text(f"Similarity: Spearman rho of cosines; {results['similarity_oov_policy']}.")
     if any("analogy" in entry for entry in results["vectors"].values()):
-        msg.text(f"Analogy: accuracy over covered questions, static candidates = the {results['analogy_top_n']:,} most frequent words; "
-                 "3CosMul with epsilon 0.001. Case-insensitive answers.")
+        msg.text("Analogy: accuracy over covered questions (3CosAdd; 3CosMul with epsilon 0.001); a, b, c excluded; "
+                 "answers compared ignoring case.")
 
 
 def json_ready(value):

@@ -7,8 +7,8 @@ into pieces of at most `max_words` words), so memory holds only counts and sampl
 2. reservoir-sample up to `contexts` occurrences of each kept word, stored as
    (context number, word position): a few integers per sample;
 3. encode the contexts holding samples, in length-sorted batches, straight through the
-   Hugging Face model; pool each sampled word's pieces (via the fast tokenizer's
-   `word_ids()`) and average them per word type.
+   Hugging Face model; pool each sampled word's pieces (found through the fast
+   tokenizer's character offsets) and average them per word type.
 """
 import random
 import tempfile
@@ -166,11 +166,14 @@ def _encode(model, tokenizer, contexts, samples, n_types: int, settings: ExportS
         buffer.sort(key=lambda item: len(item[0]))
         for start in range(0, len(buffer), settings.batch_size):
             batch = buffer[start : start + settings.batch_size]
-            encoding = tokenizer([words for words, _ in batch], is_split_into_words=True, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+            texts = [" ".join(words) for words, _ in batch]
+            encoding = tokenizer(texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt",
+                                 return_offsets_mapping=True, return_special_tokens_mask=True)
+            word_ids = _word_ids([words for words, _ in batch], encoding.pop("offset_mapping").numpy(), encoding.pop("special_tokens_mask").numpy())
             with torch.inference_mode():
                 output = model(**encoding, output_hidden_states=True)
             hidden = torch.stack([output.hidden_states[layer] for layer in settings.layers]).mean(0)
-            _accumulate(hidden.float().numpy(), encoding, [wanted for _, wanted in batch], settings.pooling, sums, seen)
+            _accumulate(hidden.float().numpy(), word_ids, [wanted for _, wanted in batch], settings.pooling, sums, seen)
         buffer.clear()
 
     with tqdm(total=len(samples), desc="Encoding contexts", leave=False) as bar:
@@ -188,11 +191,31 @@ def _encode(model, tokenizer, contexts, samples, n_types: int, settings: ExportS
     return sums, seen, encoded_words
 
 
-def _accumulate(hidden: numpy.ndarray, encoding, wanted: List[List[Tuple[int, int]]], pooling: str, sums: numpy.ndarray, seen: numpy.ndarray) -> None:
+def _word_ids(batch_words: List[List[str]], offsets: numpy.ndarray, special: numpy.ndarray) -> numpy.ndarray:
+    """(batch, pieces): the word each piece belongs to, -1 for special tokens, padding
+    and pieces of whitespace only.
+
+    The words are joined with single spaces and mapped back through character offsets
+    rather than passed pre-split (`is_split_into_words`), which byte-level BPE tokenizers
+    (RoBERTa, GPT-2) accept only when built with `add_prefix_space=True`. A piece's last
+    character decides its word, so a leading space inside a piece does not matter.
+    """
+    word_ids = numpy.full(offsets.shape[:2], -1, dtype="int64")
+    for i, words in enumerate(batch_words):
+        lengths = numpy.fromiter((len(word) for word in words), dtype="int64", count=len(words))
+        starts = numpy.concatenate([[0], numpy.cumsum(lengths + 1)[:-1]])
+        last_char = offsets[i, :, 1] - 1
+        word = numpy.searchsorted(starts, last_char, side="right") - 1
+        inside = (word >= 0) & (last_char < starts[word.clip(0)] + lengths[word.clip(0)])
+        valid = (special[i] == 0) & (offsets[i, :, 1] > offsets[i, :, 0]) & inside
+        word_ids[i, valid] = word[valid]
+    return word_ids
+
+
+def _accumulate(hidden: numpy.ndarray, word_ids: numpy.ndarray, wanted: List[List[Tuple[int, int]]], pooling: str, sums: numpy.ndarray, seen: numpy.ndarray) -> None:
     """Pool the pieces of each wanted (position, type) of each context in the batch and
     add them to the per-type sums. Words cut off by truncation have no piece and are skipped."""
     batch_size, length, width = hidden.shape
-    word_ids = numpy.array([[-1 if w is None else w for w in encoding.word_ids(i)] for i in range(batch_size)], dtype="int64")
     stride = 1 + max(int(word_ids.max()), max(position for items in wanted for position, _ in items))
     piece_keys = (numpy.arange(batch_size)[:, None] * stride + word_ids).ravel()
     piece_keys[word_ids.ravel() < 0] = -1

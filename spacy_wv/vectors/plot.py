@@ -29,7 +29,8 @@ def plot_results(results: Dict, path: Path) -> None:
     axes.axhline(0, color="black", linewidth=0.6)
     axes.set_ylabel("Spearman rho / accuracy")
     axes.set_title("Word vector evaluation")
-    axes.legend(fontsize=8, loc="upper right")
+    axes.margins(y=0.12)  # room for the value labels
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never hides a bar
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -24,6 +24,9 @@ class StaticSource:
     def analogy_candidates(self, top_n: int, question_words: Iterable[str]) -> StaticVectors:
         return StaticVectors(self.table.words[:top_n], self.table.table[:top_n])
 
+    def candidates_policy(self, top_n: int) -> str:
+        return f"analogy candidates are the {top_n:,} most frequent words of the table"
+
     def describe(self) -> str:
         return f"static table, {len(self.table.words):,} words x {self.table.width}"
 
@@ -48,6 +51,9 @@ class ContextualSource:
         words = list(dict.fromkeys(question_words))
         vectors, found = self.lookup(words)
         return StaticVectors([w for w, f in zip(words, found) if f], vectors[found])
+
+    def candidates_policy(self, top_n: int) -> str:
+        return CONTEXTUAL_CANDIDATES
 
     def describe(self) -> str:
         return f"contextual vectors of pipeline {self.nlp.pipe_names}; {CONTEXTUAL_POLICY}"

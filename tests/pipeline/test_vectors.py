@@ -193,3 +193,13 @@ def test_docbin_with_user_data_keeps_trf_data_so_the_component_can_rebuild_vecto
     nlp.get_pipe("wv_vectors")(restored)
     assert numpy.allclose(restored.tensor, doc.tensor)
     assert restored[1].similarity(restored[2]) == pytest.approx(doc[1].similarity(doc[2]))
+
+
+def test_batched_pipe_gives_the_same_vectors_as_one_doc_at_a_time(nlp, conll_sentences):
+    texts = ["", conll_sentences[0], "   ", " ".join(conll_sentences[1:9]), "😀", conll_sentences[9]]
+    for doc, text in zip(nlp.pipe(texts, batch_size=4), texts):
+        alone = nlp(text)
+        assert doc.tensor.shape[0] == len(alone)
+        if len(alone):
+            assert numpy.allclose(doc.tensor, alone.tensor, atol=1e-5)
+            assert doc[0].similarity(doc[-1]) == pytest.approx(alone[0].similarity(alone[-1]), abs=1e-5)

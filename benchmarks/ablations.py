@@ -1,0 +1,102 @@
+"""Dev-set ablations of the fine-tuning options, one change at a time from configs/ner.cfg
+and configs/textcat.cfg: the listener (our scalar mix vs spacy-transformers' last-layer
+listener), subword pooling, and each regulariser (dropout, weight decay, label
+smoothing, input-embedding noise, entity-swap / token-noise augmentation).
+
+    python benchmarks/ablations.py --encoder training/encoder --steps 2000
+    python benchmarks/ablations.py --encoder training/demo/encoder --steps 50 \
+        --ner-docs 60 --textcat-docs 500 --only baseline,stock-listener   # smoke run
+
+Prints a markdown table of dev scores (NER F1, textcat accuracy) with the difference
+to the unchanged config.
+"""
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Dict, List
+
+from ner_budget import REPO, convert_data, train_and_score
+
+NER_LISTENER = "components.ner.model.tok2vec"
+TEXTCAT_LISTENER = "components.textcat.model.tok2vec"
+STOCK_LISTENER = '"spacy-transformers.TransformerListener.v1"'
+
+
+def _ablations(train_path: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
+    """name -> task -> config overrides. The NER augmenters read the training corpus."""
+    return {
+        "baseline": {"ner": {}, "textcat": {}},
+        # Same pooling as the default, but only the last hidden layer and no learned mix.
+        "stock-listener": {
+            "ner": {f"{NER_LISTENER}.@architectures": STOCK_LISTENER},
+            "textcat": {f"{TEXTCAT_LISTENER}.@architectures": STOCK_LISTENER},
+        },
+        "pooling-first": {"ner": {}, "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "first"}},
+        "pooling-last": {"ner": {f"{NER_LISTENER}.pooling.mode": "last"}, "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "last"}},
+        "pooling-mean": {"ner": {f"{NER_LISTENER}.pooling.mode": "mean"}, "textcat": {}},
+        "pooling-first_last": {"ner": {f"{NER_LISTENER}.pooling.mode": "first_last"},
+                               "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "first_last"}},
+        "no-dropout": {"ner": {"training.dropout": 0.0}, "textcat": {"training.dropout": 0.0}},
+        "dropout-0.3": {"ner": {"training.dropout": 0.3}, "textcat": {"training.dropout": 0.3}},
+        "no-weight-decay": {"ner": {"training.optimizer.L2": 0.0}, "textcat": {"training.optimizer.L2": 0.0}},
+        "no-label-smoothing": {"textcat": {"components.textcat.label_smoothing": 0.0}},
+        "embedding-noise-0.05": {"ner": {"components.transformer.model.embedding_noise": 0.05},
+                                 "textcat": {"components.transformer.model.embedding_noise": 0.05}},
+        "entity-swap": {"ner": {
+            "corpora.train.augmenter": '{"@augmenters":"spacy_wv.EntitySwapAugmenter.v1","corpus":"%s","level":0.3}' % train_path}},
+        "token-noise": {
+            "ner": {"corpora.train.augmenter": '{"@augmenters":"spacy_wv.TokenNoiseAugmenter.v1","level":0.3,"token_prob":0.1}'},
+            "textcat": {"corpora.train.augmenter": '{"@augmenters":"spacy_wv.TokenNoiseAugmenter.v1","level":0.3,"token_prob":0.1}'},
+        },
+    }
+
+
+def print_table(rows: List[dict]) -> None:
+    base = {r["task"]: r["score"] for r in rows if r["ablation"] == "baseline"}
+    print("| ablation | task | dev score | vs baseline | train s |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        delta = f"{100 * (r['score'] - base[r['task']]):+.2f}" if r["task"] in base else ""
+        metric = "F1" if r["task"] == "ner" else "acc"
+        print(f"| {r['ablation']} | {r['task']} | {metric} {100 * r['score']:.2f} | {delta} | {r['seconds']} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--encoder", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--ner-docs", type=int, default=None)
+    parser.add_argument("--textcat-docs", type=int, default=None)
+    parser.add_argument("--tasks", default="ner,textcat")
+    parser.add_argument("--only", default=None, help="Comma-separated ablation names (default: all)")
+    parser.add_argument("--output", type=Path, default=None, help="Write the rows as JSON here")
+    args = parser.parse_args()
+    if not (args.encoder / "config.json").is_file():
+        raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        data = convert_data(args.data_dir, work, args.ner_docs, args.textcat_docs)
+        ablations = _ablations(data["ner"][0])
+        names = args.only.split(",") if args.only else list(ablations)
+        unknown = set(names) - set(ablations)
+        if unknown:
+            raise SystemExit(f"Unknown ablation(s) {sorted(unknown)}; known: {', '.join(ablations)}")
+        for name in names:
+            for task in args.tasks.split(","):
+                if task not in ablations[name]:
+                    continue
+                overrides = {"training.max_steps": args.steps, "training.eval_frequency": max(args.steps // 5, 1),
+                             **ablations[name][task]}
+                result = train_and_score(REPO / "configs" / f"{task}.cfg", work / f"{name}_{task}", *data[task],
+                                         task, overrides, args.encoder)
+                rows.append({"ablation": name, "task": task, **result})
+                print_table(rows)
+    if args.output:
+        args.output.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Pretraining throughput: our loop vs `transformers.Trainer`, same model, data and batch.
+
+    python benchmarks/pretrain_throughput.py --config configs/pretrain_mlm.cfg \
+        --shards corpus/shards --tokenizer corpus/tokenizer --steps 20
+
+Our loop trains on packed windows (no padding). The Trainer gets what it would get in
+the usual recipe: the same documents, each truncated to seq_len with [CLS]/[SEP], padded
+per batch by `DataCollatorForLanguageModeling` (15% masking), with the same number of
+sequences per step. Both count real (non-padding) tokens per second over the steps after
+the first `--skip` (warm-up). Model FLOPs per token = 6 x non-embedding parameters +
+attention (12 x layers x seq_len x width) + the LM head at the masked positions; MFU is
+that over a matmul peak measured here, now, at the model's width (machine load counts).
+Needs `accelerate` (the Trainer requires it). Requires the MLM objective.
+"""
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from wasabi import msg  # noqa: E402
+
+from spacy_wv.corpus.shards import ShardReader  # noqa: E402
+from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings  # noqa: E402
+from spacy_wv.pretraining.loop import load_tokenizer, pretrain  # noqa: E402
+
+
+def matmul_peak(width: int, rows: int, seconds: float = 3.0) -> float:
+    """FLOP/s of fp32 (rows x width) @ (width x 4*width), the model's dominant shape."""
+    a, b = torch.randn(rows, width), torch.randn(width, 4 * width)
+    for _ in range(3):
+        a @ b
+    n, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        a @ b
+        n += 1
+    return 2 * rows * width * 4 * width * n / (time.perf_counter() - started)
+
+
+def flops_per_token(model, settings) -> float:
+    embeddings = sum(p.numel() for n, p in model.named_parameters() if "embeddings" in n)
+    body = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("cls.")) - embeddings
+    spec, seq_len = settings.encoder, settings.training.seq_len
+    attention = 12 * spec.depth * seq_len * spec.width
+    head = 6 * (spec.width * spec.width + spec.width * model.config.vocab_size) * settings.objective.mask_rate
+    return 6 * body + attention + head
+
+
+def run_ours(settings, steps: int, skip: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        pretrain(settings, Path(tmp) / "out")
+        rows = [json.loads(line) for line in (Path(tmp) / "out" / "metrics.jsonl").read_text().splitlines()]
+    # log_every = skip: the first row covers the warm-up steps, the rest are timed.
+    rows = [r for r in rows if "tokens_per_s" in r]
+    timed = [(r["step"] - previous["step"], r["tokens_per_s"]) for r, previous in zip(rows[1:], rows)]
+    tokens = sum(n for n, _ in timed) * settings.training.batch_tokens
+    seconds = sum(n * settings.training.batch_tokens / speed for n, speed in timed)
+    return tokens / seconds
+
+
+def documents(shard_dir: Path, limit: int):
+    reader = ShardReader(shard_dir)
+    docs = []
+    for array in reader.arrays:
+        stream = np.asarray(array)
+        ends = np.flatnonzero(stream == reader.doc_sep_id)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        docs += [stream[s:e] for s, e in zip(starts, ends) if e > s]
+        if len(docs) >= limit:
+            break
+    return docs[:limit]
+
+
+def run_trainer(settings, tokenizer, shard_dir: Path, steps: int, skip: int) -> float:
+    from transformers import DataCollatorForLanguageModeling, Trainer, TrainerCallback, TrainingArguments
+
+    training = settings.training
+    batch_seqs = training.batch_tokens // training.seq_len
+    body = training.seq_len - 2
+    examples = [
+        {"input_ids": [tokenizer.cls_token_id, *doc[:body].tolist(), tokenizer.sep_token_id]}
+        for doc in documents(shard_dir, batch_seqs * steps)
+    ]
+    real_tokens_per_step = batch_seqs * float(np.mean([len(e["input_ids"]) for e in examples]))
+
+    class StepTimes(TrainerCallback):
+        times = []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.times.append(time.perf_counter())
+
+    torch.manual_seed(training.seed)
+    model = settings.objective.build_model(settings.encoder.hf_config(tokenizer))
+    opt = settings.optimizer
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp, max_steps=steps, per_device_train_batch_size=batch_seqs, learning_rate=opt.lr,
+            adam_beta1=opt.betas[0], adam_beta2=opt.betas[1], adam_epsilon=opt.eps, weight_decay=opt.weight_decay,
+            max_grad_norm=opt.grad_clip, warmup_steps=min(settings.schedule.warmup_steps, steps), lr_scheduler_type="cosine",
+            save_strategy="no", logging_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
+            seed=training.seed, disable_tqdm=True,
+        )
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=settings.objective.mask_rate)
+        Trainer(model=model, args=args, train_dataset=examples, data_collator=collator, callbacks=[StepTimes()]).train()
+    times = StepTimes.times
+    return real_tokens_per_step * (len(times) - skip) / (times[-1] - times[skip - 1])
+
+
+def profile_ours(settings, steps: int = 3) -> None:
+    """Where our step's time goes: the top operators by CPU time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from spacy_wv.pretraining.batching import PackedCorpus, WindowSampler
+
+    tokenizer = load_tokenizer(settings.tokenizer_path)
+    reader = ShardReader(settings.train_path)
+    objective = settings.objective
+    objective.bind(tokenizer, reader.doc_sep_id)
+    corpus = PackedCorpus(reader, settings.training.seq_len, objective.prefix_id(tokenizer), 0)
+    sampler = WindowSampler(corpus, settings.training.batch_tokens // settings.training.seq_len, 0)
+    module = objective.wrap(objective.build_model(settings.encoder.hf_config(tokenizer)), settings.encoder)
+    optimizer = settings.optimizer.build(module)
+    generator = torch.Generator().manual_seed(0)
+
+    def step():
+        loss, _, n = module(*objective.make_batch(sampler.next_batch(), generator))
+        (loss / n).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=15))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", type=Path, default=Path("configs/pretrain_mlm.cfg"))
+    parser.add_argument("--shards", type=Path, required=True)
+    parser.add_argument("--tokenizer", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--skip", type=int, default=4, help="warm-up steps left out of the timing")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default); 1 is steadier on a shared machine")
+    parser.add_argument("--profile", action="store_true", help="also print a torch.profiler table of our step")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    overrides = {
+        "paths.train": str(args.shards), "paths.tokenizer": str(args.tokenizer), "training.max_steps": args.steps,
+        "training.max_minutes": None, "training.log_every": args.skip, "training.eval_tokens": 0,
+        "training.checkpoint_every": 10 * args.steps,
+    }
+    settings = resolve_settings(load_pretrain_config(args.config, overrides))
+    tokenizer = load_tokenizer(settings.tokenizer_path)
+    model = settings.objective.build_model(settings.encoder.hf_config(tokenizer))
+    per_token = flops_per_token(model, settings)
+    del model
+
+    msg.info(f"{torch.get_num_threads()} threads; {args.steps} steps of {settings.training.batch_tokens} tokens; timing after {args.skip}")
+    ours = run_ours(settings, args.steps, args.skip)
+    trainer = run_trainer(settings, tokenizer, args.shards, args.steps, args.skip)
+    peak = matmul_peak(settings.encoder.width, settings.training.batch_tokens)
+    rows = [
+        ("spacy_wv loop", f"{ours:,.0f}", f"{ours / trainer:.2f}x", f"{100 * ours * per_token / peak:.0f}%"),
+        ("HF Trainer", f"{trainer:,.0f}", "1.00x", f"{100 * trainer * per_token / peak:.0f}%"),
+    ]
+    msg.table(rows, header=("", "tokens/s", "vs Trainer", "MFU"), divider=True, aligns=("l", "r", "r", "r"))
+    print(f"model FLOPs/token {per_token / 1e6:.1f} M; matmul peak {peak / 1e9:.1f} GFLOP/s (fp32, width {settings.encoder.width})")
+    if args.profile:
+        profile_ours(settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Every config resolves, and every function this package registers resolves from a config."""
+import pytest
+import spacy
+from spacy.util import load_config, registry
+from thinc.api import Config
+
+from .tiny_pipelines import REPO
+
+CONFIGS = ["ner.cfg", "textcat.cfg", "ner_baseline.cfg", "textcat_baseline.cfg"]
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_config_builds_its_pipeline(name):
+    config = load_config(REPO / "configs" / name, overrides={"paths.train": "x", "paths.dev": "y"})
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    expected = "ner" if name.startswith("ner") else "textcat"
+    assert nlp.pipe_names[-1] == expected
+    assert nlp.pipe_names[0] == ("tok2vec" if "baseline" in name else "transformer")
+
+
+REGISTERED = {
+    "architectures": {
+        "spacy_wv.SubwordPooling.v1": {"mode": "first_last"},
+        "spacy_wv.ScalarMix.v1": {},
+        "spacy_wv.ScalarMixListener.v1": {"pooling": {"@architectures": "spacy_wv.SubwordPooling.v1", "mode": "mean"}},
+        "spacy_wv.TransformerModel.v1": {
+            "name": "any-dir", "embedding_noise": 0.1,
+            "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 64, "stride": 48}},
+    },
+    "augmenters": {
+        "spacy_wv.TokenNoiseAugmenter.v1": {"level": 0.2},
+    },
+    "loggers": {
+        "spacy_wv.TimedConsoleLogger.v1": {"stats_path": None},
+    },
+}
+
+
+@pytest.mark.parametrize("registry_name,func", [(r, f) for r, fs in REGISTERED.items() for f in fs])
+def test_registered_function_resolves(registry_name, func):
+    block = {f"@{registry_name}": func, **REGISTERED[registry_name][func]}
+    resolved = registry.resolve(Config({"x": block}))["x"]
+    assert callable(resolved)
+
+
+def test_entry_points_declare_every_registered_name():
+    from importlib.metadata import entry_points
+
+    declared = {ep.name for group in ("spacy_architectures", "spacy_augmenters", "spacy_loggers", "spacy_factories")
+                for ep in entry_points(group=group)}
+    wanted = {f for fs in REGISTERED.values() for f in fs} | {"spacy_wv.EntitySwapAugmenter.v1", "wv_textcat"}
+    assert wanted <= declared

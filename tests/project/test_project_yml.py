@@ -1,0 +1,47 @@
+"""project.yml: every workflow step's inputs exist or come from an earlier step."""
+from pathlib import Path
+
+import pytest
+from weasel.util import load_project_config
+
+from .tiny_pipelines import REPO
+
+
+@pytest.fixture(scope="module")
+def project():
+    return load_project_config(REPO)
+
+
+@pytest.mark.parametrize("workflow", ["demo", "all"])
+def test_workflow_steps_are_chained(project, workflow):
+    commands = {c["name"]: c for c in project["commands"]}
+    produced = set()
+    for name in project["workflows"][workflow]:
+        command = commands[name]
+        for dep in command.get("deps", []):
+            assert dep in produced or (REPO / dep).exists(), f"{name}: {dep} neither exists nor is made earlier"
+        assert all(line.startswith("python ") for line in command["script"]), name
+        produced.update(command.get("outputs", []))
+        assert command.get("outputs") or name == "demo-example", f"{name} has no outputs: reruns cannot skip it"
+
+
+def test_data_paths_are_single_vars(project):
+    # weasel joins consecutive variable-only list entries into one string.
+    for command in project["commands"]:
+        for path in command.get("deps", []) + command.get("outputs", []):
+            assert ", " not in path, (command["name"], path)
+    for key in ("ner_train", "ner_dev", "textcat_train", "textcat_dev"):
+        assert (REPO / project["vars"][key]).is_file(), key
+
+
+def test_assets_checksums_match_the_shared_data(project):
+    import hashlib
+
+    checked = 0
+    for asset in project["assets"]:
+        path = REPO / asset["dest"]
+        assert path.exists(), asset["dest"]
+        if "checksum" in asset:
+            assert hashlib.md5(path.read_bytes()).hexdigest() == asset["checksum"], asset["dest"]
+            checked += 1
+    assert checked >= 10
