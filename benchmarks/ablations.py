@@ -90,7 +90,8 @@ def main() -> None:
                     continue
                 overrides = {"training.max_steps": args.steps, "training.eval_frequency": max(args.steps // 5, 1),
                              **ablations[name][task]}
-                result = train_and_score(REPO / "configs" / f"{task}.cfg", work / f"{name}_{task}", *data[task],
+                train, dev, _ = data[task]
+                result = train_and_score(REPO / "configs" / f"{task}.cfg", work / f"{name}_{task}", train, dev,
                                          task, overrides, args.encoder)
                 rows.append({"ablation": name, "task": task, **result})
                 print_table(rows)

@@ -1,6 +1,7 @@
 """spaCy's console logger, plus a JSON file with training time and throughput, so that
 reports can give training minutes (spaCy's own logs record no time)."""
 import json
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -15,10 +16,8 @@ def timed_console_logger(stats_path: Optional[Path] = None, progress_bar: Option
     seconds (model loading and initialization excluded), steps, words and best score."""
     console = console_logger_v3(progress_bar=progress_bar, console_output=console_output, output_file=output_file)
 
-    def setup(nlp, stdout=None, stderr=None):
-        import sys
-
-        log_step, finalize = console(nlp, stdout or sys.stdout, stderr or sys.stderr)
+    def setup(nlp, stdout=sys.stdout, stderr=sys.stderr):
+        log_step, finalize = console(nlp, stdout, stderr)
         best = {"score": None}
 
         def timed_log_step(info):

@@ -12,10 +12,12 @@ def pretrain_cli(
     output_dir: Path = typer.Argument(..., help="Output: a Hugging Face model dir, plus trainer_state/ for resuming"),
     allow_config_change: bool = typer.Option(False, "--allow-config-change", help="Resume even if the config differs from the checkpoint's"),
 ):
-    """Pretrain a Transformer encoder on token shards. Running it again on the same
-    OUTPUT_DIR resumes from the latest checkpoint. Config overrides as in `spacy train`
-    (--training.max_steps 100). Under `torchrun --nproc_per_node N -m spacy_wv pretrain ...`
-    it trains with DDP."""
+    """Pretrain a Transformer encoder on token shards (resumable; DDP under torchrun).
+
+    Running it again on the same OUTPUT_DIR resumes from the latest checkpoint. Config
+    overrides as in `spacy train`: --training.max_steps 100. For DDP:
+    torchrun --nproc_per_node N -m spacy_wv pretrain CONFIG OUTPUT_DIR
+    """
     from spacy.cli._util import parse_config_overrides
 
     from ..pretraining.config import load_pretrain_config, resolve_settings

@@ -18,6 +18,7 @@ import numpy
 from spacy.language import Language
 from spacy.util import minibatch
 from spacy.tokens import Doc
+from thinc.util import to_numpy  # hidden states are cupy arrays on GPU
 
 from ..errors import UserError
 from .pooling import check_pooling, mix_layers, pool_wordpieces
@@ -100,7 +101,7 @@ class ContextualVectors:
     def _layers(self, trf_data) -> List[numpy.ndarray]:
         output = trf_data.model_output
         if self.layers == [LAST_LAYER]:
-            return [output["last_hidden_state"]]
+            return [to_numpy(output["last_hidden_state"])]
         hidden_states = output.get("hidden_states")
         if hidden_states is None:
             raise UserError(
@@ -111,7 +112,7 @@ class ContextualVectors:
         for layer in self.layers:
             if not -n_layers <= layer < n_layers:
                 raise UserError(f"{self.name}: layer {layer} does not exist; the encoder has layers 0..{n_layers - 1} (0 = embeddings).")
-        return [hidden_states[layer] for layer in self.layers]
+        return [to_numpy(hidden_states[layer]) for layer in self.layers]
 
 
 def set_vector_hooks(doc: Doc) -> None:

@@ -74,7 +74,7 @@ def load_pretrain_config(path: Path, overrides: Optional[Dict[str, Any]] = None)
 
 def one_line(err: Exception) -> str:
     if isinstance(err, ConfigValidationError) and err.errors:
-        parts = [f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg')}" for e in err.errors]
+        parts = [f"{'.'.join(str(p) for p in e.get('loc', []))}: {str(e.get('msg')).replace('at root: ', '')}" for e in err.errors]
         return "; ".join(parts)
     return " ".join(str(err).split())
 

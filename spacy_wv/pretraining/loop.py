@@ -186,7 +186,8 @@ def train(run: Run, env: DistEnv) -> Dict:
         )
         print(row(TABLE_HEADER, widths=TABLE_WIDTHS))
     bar = tqdm(total=training.max_steps, initial=step, desc="pretrain", unit="step", disable=not env.is_main, dynamic_ncols=True)
-    window_loss, window_steps, window_tokens, window_time = 0.0, 0, 0, 0.0
+    # The loss stays on the device until a log step: reading it each step would sync a GPU.
+    window_loss, window_steps, window_tokens, window_time = torch.zeros((), device=env.device), 0, 0, 0.0
     last_row: Dict = {}
     done = finished()
     while not done:
@@ -195,7 +196,6 @@ def train(run: Run, env: DistEnv) -> Dict:
         lr = base_lr * settings.schedule(step, progress())
         for group in optimizer.param_groups:
             group["lr"] = lr
-        step_loss = torch.zeros(())
         for micro in range(training.grad_accum):
             inputs, labels = objective.make_batch(sampler.next_batch(), mask_generator)
             inputs, labels = inputs.to(env.device, non_blocking=True), labels.to(env.device, non_blocking=True)
@@ -204,13 +204,12 @@ def train(run: Run, env: DistEnv) -> Dict:
                 loss_sum, _, n_predicted = train_module(inputs, labels)
                 loss = loss_sum / max(int(n_predicted), 1) / training.grad_accum
             loss.backward()
-            step_loss += loss.detach().float().cpu()
+            window_loss += loss.detach().float()
         if settings.optimizer.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, settings.optimizer.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         tokens += training.batch_tokens
-        window_loss += float(step_loss)
         window_steps += 1
         window_tokens += training.batch_tokens
         window_time += time.perf_counter() - step_started
@@ -219,11 +218,11 @@ def train(run: Run, env: DistEnv) -> Dict:
 
         record: Dict = {}
         if step % training.log_every == 0 or done:
-            mean_loss = float(all_reduce_sum(env, torch.tensor([window_loss / window_steps]))[0]) / env.world_size
+            mean_loss = float(all_reduce_sum(env, (window_loss / window_steps).reshape(1))[0]) / env.world_size
             record = {"step": step, "tokens": tokens, "loss": mean_loss, "lr": lr,
                       "tokens_per_s": window_tokens / max(window_time, 1e-9), "elapsed_s": elapsed()}
             bar.set_postfix(loss=f"{mean_loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{record['tokens_per_s']:.0f}")
-            window_loss, window_steps, window_tokens, window_time = 0.0, 0, 0, 0.0
+            window_loss, window_steps, window_tokens, window_time = torch.zeros((), device=env.device), 0, 0, 0.0
         if (step % training.eval_every == 0 or done) and len(run.corpus.eval):
             if env.is_main:
                 record = {"step": step, "tokens": tokens, "lr": lr, "elapsed_s": elapsed(), **record}

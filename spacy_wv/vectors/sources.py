@@ -1,7 +1,7 @@
 """What `vectors evaluate` can evaluate: a static table (word2vec text, or a spaCy
 pipeline dir with a vectors table) or a pipeline's contextual vectors."""
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, Sequence, Tuple
 
 import numpy
 
@@ -25,7 +25,7 @@ class StaticSource:
         return StaticVectors(self.table.words[:top_n], self.table.table[:top_n])
 
     def candidates_policy(self, top_n: int) -> str:
-        return f"analogy candidates are the {top_n:,} most frequent words of the table"
+        return f"analogy candidates are the {min(top_n, len(self.table.words)):,} most frequent words of the table"
 
     def describe(self) -> str:
         return f"static table, {len(self.table.words):,} words x {self.table.width}"

@@ -4,30 +4,43 @@ The shards are the `text_slice` fixture encoded with the `tiny_tokenizer_dir` Wo
 tokenizer, one document per blank-line-separated block, as `spacy_wv encode` writes them.
 """
 import json
-import os
 from pathlib import Path
 from typing import Dict, List
 
 import pytest
 import torch
 
-# The test machine's cores are shared: with two threads each, tiny models spend their
-# time in thread synchronisation (10x slower under load). Subprocesses inherit the env.
-os.environ["OMP_NUM_THREADS"] = "1"
-torch.set_num_threads(1)
-
 REPO = Path(__file__).resolve().parents[2]
 MLM_CONFIG = REPO / "configs" / "pretrain_mlm.cfg"
 CLM_CONFIG = REPO / "configs" / "pretrain_clm.cfg"
 GPU_CONFIG = REPO / "configs" / "pretrain_mlm_gpu.cfg"
 
-# A 2-layer, 64-wide model trained for a few dozen steps of 1024 tokens.
+# A 2-layer, 64-wide model trained for a few dozen steps of 1024 tokens; with dropout,
+# so that resuming must restore the dropout random stream too.
 TINY = {
-    "encoder.width": 64, "encoder.depth": 2, "encoder.heads": 2, "encoder.ffn_size": 128, "encoder.max_length": 128,
+    "encoder.dropout": 0.1, "encoder.width": 64, "encoder.depth": 2, "encoder.heads": 2, "encoder.ffn_size": 128,
+    "encoder.max_length": 128,
     "training.seq_len": 64, "training.batch_tokens": 1024, "training.max_steps": 24, "training.max_minutes": None,
     "training.eval_every": 8, "training.eval_tokens": 4096, "training.checkpoint_every": 8, "training.log_every": 4,
     "schedule.warmup_steps": 4, "optimizer.lr": 0.003,
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread(monkeypatch_module):
+    """The test machine's cores are shared: with two threads each, tiny models spend their
+    time in thread synchronisation (10x slower under load). Subprocesses inherit the env."""
+    threads = torch.get_num_threads()
+    monkeypatch_module.setenv("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
 
 
 @pytest.fixture(scope="session")

@@ -102,3 +102,32 @@ def test_encoder_from_a_spacy_pipeline_is_the_same_model(encoder, tiny_encoder_d
         assert torch.allclose(model(**ids).last_hidden_state, encoder[0](**ids).last_hidden_state, atol=1e-5)
     with pytest.raises(UserError, match="Not an encoder dir"):
         load_encoder(tmp_path)
+
+
+def byte_level_tokenizer(text_path):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=500, special_tokens=["<s>", "</s>", "<pad>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train([str(text_path)], trainer)
+    tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")))
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>", cls_token="<s>", sep_token="</s>")
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "byte_level_bpe"])
+def test_pieces_map_back_to_their_words(kind, encoder, small_corpus):
+    from spacy_wv.vectors.export import _word_ids
+
+    tokenizer = encoder[1] if kind == "wordpiece" else byte_level_tokenizer(small_corpus)
+    batch = [["Hello", "world", ",", "naïve", "東京", "😀", "anarchism"], ["Short", "."]]
+    encoding = tokenizer([" ".join(words) for words in batch], padding=True, return_offsets_mapping=True, return_special_tokens_mask=True)
+    word_ids = _word_ids(batch, numpy.array(encoding["offset_mapping"]), numpy.array(encoding["special_tokens_mask"]))
+    for i, words in enumerate(batch):
+        text = " ".join(words)
+        assert sorted(set(word_ids[i][word_ids[i] >= 0])) == list(range(len(words)))
+        for j, word in enumerate(words):
+            spans = [encoding["offset_mapping"][i][p] for p in numpy.flatnonzero(word_ids[i] == j)]
+            assert text[min(s for s, _ in spans):max(e for _, e in spans)].strip() == word
