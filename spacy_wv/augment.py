@@ -15,7 +15,6 @@ from spacy.util import registry
 
 from .errors import UserError
 
-Mention = Tuple[Tuple[str, ...], bool]
 MentionTable = Dict[str, List[Tuple[str, ...]]]
 Augmenter = Callable[[Language, Example], Iterator[Example]]
 NOISE_KINDS = ("lower", "upper", "title", "drop_char", "swap_chars", "repeat_char")

@@ -56,6 +56,15 @@ def all_reduce_sum(env: DistEnv, values: torch.Tensor) -> torch.Tensor:
     return values.cpu()
 
 
+def from_main(env: DistEnv, value: float) -> float:
+    """Rank 0's `value` on every rank."""
+    if not env.is_distributed:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=env.device)
+    dist.broadcast(tensor, src=0)
+    return float(tensor[0])
+
+
 def barrier(env: DistEnv) -> None:
     if env.is_distributed:
         dist.barrier()

@@ -28,6 +28,13 @@ class EncoderSpec:
     def is_causal(self) -> bool:
         return self.family in CAUSAL_FAMILIES
 
+    def adapt_tokenizer(self, tokenizer) -> None:
+        """ModernBERT's forward takes no token_type_ids: a tokenizer saved beside it must
+        not produce them, or spacy-transformers (which passes all of them) fails."""
+        if self.family == "modernbert":
+            tokenizer.model_input_names = ["input_ids", "attention_mask"]
+            tokenizer.init_kwargs["model_input_names"] = ["input_ids", "attention_mask"]
+
     def hf_config(self, tokenizer):
         """The transformers config for this family, with vocabulary and special ids from `tokenizer`."""
         from transformers import BertConfig, GPT2Config, ModernBertConfig, RobertaConfig

@@ -21,7 +21,7 @@ from ..errors import UserError
 from .batching import PackedCorpus, WindowSampler
 from .checkpoint import latest_checkpoint, load_checkpoint, read_state, rng_state, save_checkpoint, set_rng_state
 from .config import PretrainSettings, micro_batch_seqs
-from .distributed import DistEnv, all_reduce_sum, barrier, gather_objects, init_distributed, shutdown
+from .distributed import DistEnv, all_reduce_sum, barrier, from_main, gather_objects, init_distributed, shutdown
 
 METRICS_FILE = "metrics.jsonl"
 CONFIG_FILE = "pretrain.cfg"
@@ -127,6 +127,7 @@ def train(run: Run, env: DistEnv) -> Dict:
     out = run.output_dir
     if env.is_main:
         out.mkdir(parents=True, exist_ok=True)
+        settings.encoder.adapt_tokenizer(run.tokenizer)
         run.tokenizer.save_pretrained(out)
         settings.config.to_disk(out / CONFIG_FILE)
 
@@ -172,11 +173,12 @@ def train(run: Run, env: DistEnv) -> Dict:
 
     def progress() -> float:
         fractions = [step / training.max_steps] if training.max_steps else []
-        fractions += [elapsed() / budget_s] if budget_s else []
+        # Rank 0's clock on every rank: all ranks must use the same LR and stop together.
+        fractions += [from_main(env, elapsed()) / budget_s] if budget_s else []
         return max(fractions)
 
     def finished() -> bool:
-        return bool((training.max_steps and step >= training.max_steps) or (budget_s and elapsed() >= budget_s))
+        return progress() >= 1.0
 
     if env.is_main:
         msg.info(

@@ -1,4 +1,5 @@
 import pytest
+import torch
 from spacy.util import registry
 
 from spacy_wv.errors import UserError
@@ -45,6 +46,10 @@ def test_masked_families_resolve_and_build(family, tiny_tokenizer_dir):
     assert model.config.model_type == family
     assert model.config.vocab_size == len(tokenizer)
     assert model.config.hidden_size == 32
+    # What spacy-transformers passes to the model's forward must be accepted by it.
+    s.encoder.adapt_tokenizer(tokenizer)
+    with torch.no_grad():
+        model.base_model(**tokenizer(["Anarchism is a political philosophy."], return_tensors="pt"))
 
 
 def test_overrides_reach_the_settings():

@@ -12,7 +12,10 @@ from .conftest import MLM_CONFIG, REPO, as_cli_args, read_metrics, tiny_override
 
 def test_two_process_ddp_run_trains_and_writes_once(tmp_path, tiny_shards, tiny_tokenizer_dir):
     out = tmp_path / "encoder"
-    overrides = tiny_overrides(tiny_shards, tiny_tokenizer_dir, **{"training.max_steps": 8, "training.checkpoint_every": 4})
+    # With a time budget too, the ranks share rank 0's clock every step (LR and stopping).
+    overrides = tiny_overrides(tiny_shards, tiny_tokenizer_dir, **{
+        "training.max_steps": 8, "training.max_minutes": 30, "training.checkpoint_every": 4,
+    })
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "spacy_wv", "pretrain", str(MLM_CONFIG), str(out), *as_cli_args(overrides)]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=170)

@@ -1,5 +1,4 @@
 """project.yml: every workflow step's inputs exist or come from an earlier step."""
-from pathlib import Path
 
 import pytest
 from weasel.util import load_project_config
