@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from ner_budget import REPO, convert_data, train_and_score
+from ner_budget import REPO, WARMUP, convert_data, train_and_score
 
 NER_LISTENER = "components.ner.model.tok2vec"
 TEXTCAT_LISTENER = "components.textcat.model.tok2vec"
@@ -89,7 +89,7 @@ def main() -> None:
                 if task not in ablations[name]:
                     continue
                 overrides = {"training.max_steps": args.steps, "training.eval_frequency": max(args.steps // 5, 1),
-                             **ablations[name][task]}
+                             WARMUP: max(args.steps // 10, 1), **ablations[name][task]}
                 train, dev, _ = data[task]
                 result = train_and_score(REPO / "configs" / f"{task}.cfg", work / f"{name}_{task}", train, dev,
                                          task, overrides, args.encoder)

@@ -27,6 +27,8 @@ CALIBRATION_STEPS = 20
 CALIBRATION_DEV_DOCS = 5
 SYSTEMS = {"ner": ("ner_baseline.cfg", "ner.cfg"), "textcat": ("textcat_baseline.cfg", "textcat.cfg")}
 SCORE_KEYS = {"ner": "ents_f", "textcat": "cats_micro_f"}
+# The configs warm up over 200 steps; short runs warm up over a tenth of their steps.
+WARMUP = "training.optimizer.learn_rate.warmup_steps"
 
 
 def train_and_score(config: Path, output: Path, train: Path, dev: Path, task: str,
@@ -68,11 +70,13 @@ def run_budget(task: str, config_name: str, train: Path, dev: Path, calibration_
     config = REPO / "configs" / config_name
     uses_encoder = encoder if "baseline" not in config_name else None
     calibration = train_and_score(config, work / f"{config.stem}_calibration", train, calibration_dev, task, {
-        "training.max_steps": CALIBRATION_STEPS, "training.eval_frequency": CALIBRATION_STEPS}, uses_encoder)
+        "training.max_steps": CALIBRATION_STEPS, "training.eval_frequency": CALIBRATION_STEPS,
+        WARMUP: CALIBRATION_STEPS // 10}, uses_encoder)
     seconds_per_step = max(calibration["seconds"], 1) / CALIBRATION_STEPS
     steps = max(int(budget_s / seconds_per_step), CALIBRATION_STEPS)
     run = train_and_score(config, work / config.stem, train, dev, task, {
-        "training.max_steps": steps, "training.eval_frequency": steps, "training.patience": 0}, uses_encoder)
+        "training.max_steps": steps, "training.eval_frequency": steps, "training.patience": 0,
+        WARMUP: max(steps // 10, 1)}, uses_encoder)
     return {"task": task, "system": "cnn-baseline" if uses_encoder is None else "pretrained-encoder",
             "budget_s": budget_s, "seconds_per_step": round(seconds_per_step, 3), **run}
 
