@@ -6,6 +6,7 @@ held-back tokens, metrics.jsonl, atomic checkpoints and exact resume.
 """
 import json
 import math
+import signal
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -122,7 +123,40 @@ def autocast(env: DistEnv, amp: Optional[torch.dtype]):
     return torch.autocast(env.device.type, dtype=amp) if amp is not None else nullcontext()
 
 
+class StopRequest:
+    """Ctrl-C or SIGTERM (a scheduler's preemption) asks the loop to finish its step,
+    save a checkpoint and exit, so that no work since the last periodic checkpoint is
+    lost. A second Ctrl-C interrupts at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> "StopRequest":
+        try:
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        except ValueError:  # not the main thread: signals stay as they were
+            self._previous = {}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
 def train(run: Run, env: DistEnv) -> Dict:
+    with StopRequest() as stop:
+        return _train(run, env, stop)
+
+
+def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
     settings, training, objective = run.settings, run.settings.training, run.settings.objective
     out = run.output_dir
     if env.is_main:
@@ -178,7 +212,8 @@ def train(run: Run, env: DistEnv) -> Dict:
         return max(fractions)
 
     def finished() -> bool:
-        return progress() >= 1.0
+        # Rank 0's request on every rank: all ranks must stop at the same step.
+        return progress() >= 1.0 or from_main(env, float(stop.requested)) > 0
 
     if env.is_main:
         msg.info(
@@ -246,7 +281,9 @@ def train(run: Run, env: DistEnv) -> Dict:
                 save_checkpoint(out, step, model, optimizer, rng_states, state, training.keep_checkpoints)
             barrier(env)
     bar.close()
-    if env.is_main:
+    if env.is_main and stop.requested:
+        msg.warn(f"Stopped on request at step {step}; checkpoint saved in {out}. Run the same command again to resume.")
+    elif env.is_main:
         msg.good(f"Pretrained to step {step} ({tokens} tokens); model in {out}")
     return last_row
 

@@ -113,6 +113,28 @@ def test_killed_run_resumes_to_the_same_result(reference_run, mlm_overrides, tmp
     assert all(torch.allclose(ours[k], theirs[k], atol=1e-5) for k in theirs)
 
 
+def test_sigterm_saves_a_checkpoint_at_the_current_step_and_exits(mlm_overrides, tmp_path):
+    out = tmp_path / "encoder"
+    # No periodic checkpoint before the end: only the stop request can write one early.
+    overrides = {**mlm_overrides, "training.checkpoint_every": 1000, "training.max_steps": 1000}
+    cmd = [sys.executable, "-m", "spacy_wv", "pretrain", str(MLM_CONFIG), str(out), *as_cli_args(overrides)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ})
+    try:
+        while proc.poll() is None and not (out / "metrics.jsonl").exists():
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    assert "Stopped on request" in output
+    stopped_at = read_state(latest_checkpoint(out))["step"]
+    assert 0 < stopped_at < 1000
+    assert read_metrics(out)[-1]["step"] == stopped_at
+
+
 def test_causal_lm_trains_a_gpt2_that_loads(tmp_path, tiny_shards, tiny_tokenizer_dir):
     from transformers import AutoModelForCausalLM
 
