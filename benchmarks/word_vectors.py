@@ -2,7 +2,11 @@
 all trained/exported on the same raw text, scored on WordSim-353, SimLex-999 and the
 Google analogies.
 
-    python benchmarks/word_vectors.py ENCODER_DIR [--max-mb 5] [--out-dir bench_out]
+    python benchmarks/word_vectors.py ENCODER_DIR [--max-mb 5] [--out-dir bench_out] [--reuse]
+
+With `--reuse`, the tokenised corpus and the baselines already in `--out-dir` (with
+their minutes) are read back instead of recomputed, so the baselines are trained
+once and our export can be re-run with other settings (layers, contexts, post-processing).
 
 The text is the default pretraining corpus (wikipedia_en, reuters21578, gutenberg,
 brown, us_speeches), tokenised once with spaCy's blank English tokenizer; with
@@ -21,10 +25,10 @@ import spacy_wv  # noqa: F401 (offline settings)
 from spacy_wv.vectors.analogy import DEFAULT_TOP_N
 from spacy_wv.vectors.encoder import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources, json_ready, print_results
-from spacy_wv.vectors.export import ExportSettings, export_vectors, iter_contexts
+from spacy_wv.vectors.export import ExportSettings, export_vectors, iter_contexts, postprocess
 from spacy_wv.vectors.plot import plot_results
 from spacy_wv.vectors.sources import StaticSource
-from spacy_wv.vectors.tables import StaticVectors, write_word2vec
+from spacy_wv.vectors.tables import StaticVectors, read_word2vec, write_word2vec
 
 CORPUS_FOLDERS = ("wikipedia_en", "reuters21578", "gutenberg", "brown", "us_speeches")
 MB = 1 << 20
@@ -70,6 +74,16 @@ def gensim_vectors(method: str, tokenised: Path, args) -> StaticVectors:
     return StaticVectors(list(words), numpy.asarray(model.wv.vectors[: len(words)], dtype="float32"))
 
 
+def our_vectors(tokenised: Path, args) -> StaticVectors:
+    model, tokenizer = load_encoder(args.encoder)
+    settings = ExportSettings(
+        n_words=args.n_words, contexts=args.contexts, layers=[int(x) for x in args.layers.split(",")],
+        pooling=args.pooling, whitespace=True, max_words=args.max_words,
+    )
+    result = export_vectors(model, tokenizer, [tokenised], settings)
+    return StaticVectors(result.words, postprocess(result.table, args.center, args.remove_pcs))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("encoder", type=Path, help="MLM encoder dir (Hugging Face format) or a pipeline with a transformer")
@@ -85,33 +99,38 @@ def main():
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip", default="", help="comma-separated methods to skip: word2vec,fasttext,ours")
+    parser.add_argument("--center", action="store_true", help="ours: subtract the mean vector")
+    parser.add_argument("--remove-pcs", type=int, default=0, help="ours: remove the top principal components (implies --center)")
+    parser.add_argument("--max-words", type=int, default=128, help="ours: longest context fed to the encoder, in words")
+    parser.add_argument("--reuse", action="store_true", help="read back the tokenised corpus and the baselines already in --out-dir")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     skip = {name.strip() for name in args.skip.split(",") if name.strip()}
 
-    corpus = sample_corpus(args.data, args.max_mb, args.out_dir / "corpus.txt")
-    start = time.perf_counter()
-    tokenised = tokenise(corpus, args.out_dir / "corpus.tok.txt")
-    tokenise_minutes = (time.perf_counter() - start) / 60
+    corpus, tokenised = args.out_dir / "corpus.txt", args.out_dir / "corpus.tok.txt"
+    tokenise_minutes = 0.0
+    if not (args.reuse and tokenised.exists()):
+        sample_corpus(args.data, args.max_mb, corpus)
+        start = time.perf_counter()
+        tokenise(corpus, tokenised)
+        tokenise_minutes = (time.perf_counter() - start) / 60
     n_words = sum(len(line.split(" ")) for line in tokenised.open(encoding="utf8"))
     print(f"Corpus: {corpus.stat().st_size / MB:.1f} MB, {n_words:,} words, tokenised in {tokenise_minutes:.1f} min (shared by all methods)")
 
     tables, minutes = {}, {}
-    for method in ("word2vec", "fasttext"):
+    for method in ("word2vec", "fasttext", "ours"):
+        saved, saved_minutes = args.out_dir / f"{method}.w2v.txt", args.out_dir / f"{method}.minutes.json"
         if method in skip:
             continue
+        if args.reuse and method != "ours" and saved.exists() and saved_minutes.exists():
+            tables[method] = read_word2vec(saved)
+            minutes[method] = json.loads(saved_minutes.read_text())["minutes"]
+            continue
         start = time.perf_counter()
-        tables[method] = gensim_vectors(method, tokenised, args)
+        tables[method] = gensim_vectors(method, tokenised, args) if method != "ours" else our_vectors(tokenised, args)
         minutes[method] = (time.perf_counter() - start) / 60
-    if "ours" not in skip:
-        start = time.perf_counter()
-        model, tokenizer = load_encoder(args.encoder)
-        settings = ExportSettings(n_words=args.n_words, contexts=args.contexts, layers=[int(x) for x in args.layers.split(",")], pooling=args.pooling, whitespace=True)
-        result = export_vectors(model, tokenizer, [tokenised], settings)
-        tables["ours"] = StaticVectors(result.words, result.table)
-        minutes["ours"] = (time.perf_counter() - start) / 60
-    for name, table in tables.items():
-        write_word2vec(args.out_dir / f"{name}.w2v.txt", table.words, table.table)
+        write_word2vec(saved, tables[method].words, tables[method].table)
+        saved_minutes.write_text(json.dumps({"minutes": minutes[method]}))
 
     wordsim = args.data / "wordsim"
     results = evaluate_sources(
