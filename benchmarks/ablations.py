@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from ner_budget import REPO, WARMUP, convert_data, train_and_score
+from ner_budget import REPO, WARMUP, convert_data, parse_common_args, train_and_score
 
 NER_LISTENER = "components.ner.model.tok2vec"
 TEXTCAT_LISTENER = "components.textcat.model.tok2vec"
@@ -64,17 +64,9 @@ def print_table(rows: List[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--encoder", type=Path, required=True)
     parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--ner-docs", type=int, default=None)
-    parser.add_argument("--textcat-docs", type=int, default=None)
-    parser.add_argument("--tasks", default="ner,textcat")
     parser.add_argument("--only", default=None, help="Comma-separated ablation names (default: all)")
-    parser.add_argument("--output", type=Path, default=None, help="Write the rows as JSON here")
-    args = parser.parse_args()
-    if not (args.encoder / "config.json").is_file():
-        raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
+    args = parse_common_args(parser)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -90,10 +90,9 @@ def print_table(rows: List[dict]) -> None:
               f"| {r['seconds']} | {metric} {100 * r['score']:.2f} |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The arguments this script shares with ablations.py; checks the encoder dir."""
     parser.add_argument("--encoder", type=Path, required=True, help="Pretrained encoder dir (spacy_wv pretrain output)")
-    parser.add_argument("--budget-minutes", type=float, default=30.0)
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--ner-docs", type=int, default=None, help="Use only this many CoNLL training docs")
     parser.add_argument("--textcat-docs", type=int, default=None, help="Use only this many SST-2 training sentences")
@@ -102,6 +101,13 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.encoder / "config.json").is_file():
         raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
+    return args
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--budget-minutes", type=float, default=30.0)
+    args = parse_common_args(parser)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

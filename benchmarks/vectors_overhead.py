@@ -9,25 +9,19 @@ comparison fair on a busy machine, where two end-to-end runs differ by more than
 component costs. Prints words per second with and without it, and the overhead.
 """
 import argparse
+import itertools
 import time
 from pathlib import Path
 
 import spacy
 
 import spacy_wv  # noqa: F401 (offline settings)
+from spacy_wv.corpus.conll import ConversionStats, read_sentences
 
 
 def conll_sentences(path: Path, limit: int):
-    sentences, words = [], []
-    for line in path.read_text(encoding="utf8").splitlines():
-        if line.startswith("-DOCSTART-"):
-            continue
-        if line.strip():
-            words.append(line.split()[0])
-        elif words:
-            sentences.append(" ".join(words))
-            words = []
-    return sentences[:limit]
+    sentences = (" ".join(words) for words, _ in filter(None, read_sentences(path, "", ConversionStats())))
+    return list(itertools.islice(sentences, limit))
 
 
 def build(encoder: Path, pooling: str, layers):

@@ -7,6 +7,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
 
+from spacy_wv.corpus.conll import ConversionStats, read_sentences
 from spacy_wv.errors import UserError
 from spacy_wv.pipeline.vectors import set_vector_hooks
 
@@ -38,16 +39,8 @@ def nlp(tiny_encoder_dir):
 
 @pytest.fixture(scope="module")
 def conll_sentences(data_dir):
-    sentences, words = [], []
-    for line in (data_dir / "conll2003" / "eng.testa").read_text(encoding="utf8").splitlines():
-        if line.startswith("-DOCSTART-"):
-            continue
-        if line.strip():
-            words.append(line.split()[0])
-        elif words:
-            sentences.append(" ".join(words))
-            words = []
-    return sentences
+    path = data_dir / "conll2003" / "eng.testa"
+    return [" ".join(words) for words, _ in filter(None, read_sentences(path, "", ConversionStats()))]
 
 
 def reference_mean_vectors(doc):
