@@ -21,6 +21,7 @@ from ner_budget import REPO, WARMUP, convert_data, parse_common_args, train_and_
 NER_LISTENER = "components.ner.model.tok2vec"
 TEXTCAT_LISTENER = "components.textcat.model.tok2vec"
 STOCK_LISTENER = '"spacy-transformers.TransformerListener.v1"'
+MIX_LISTENER_V2 = '"spacy_wv.ScalarMixListener.v2"'
 
 
 def _ablations(train_path: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
@@ -31,6 +32,11 @@ def _ablations(train_path: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
         "stock-listener": {
             "ner": {f"{NER_LISTENER}.@architectures": STOCK_LISTENER},
             "textcat": {f"{TEXTCAT_LISTENER}.@architectures": STOCK_LISTENER},
+        },
+        # The mix starting at 65% on the last layer instead of an even average.
+        "mix-init-last": {
+            "ner": {f"{NER_LISTENER}.@architectures": MIX_LISTENER_V2},
+            "textcat": {f"{TEXTCAT_LISTENER}.@architectures": MIX_LISTENER_V2},
         },
         "pooling-first": {"ner": {}, "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "first"}},
         "pooling-last": {"ner": {f"{NER_LISTENER}.pooling.mode": "last"}, "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "last"}},

@@ -15,7 +15,7 @@ from thinc.api import Model, chain
 from thinc.types import Floats2d, Ragged
 from transformers.file_utils import ModelOutput
 
-from .scalar_mix import ScalarMix
+from .scalar_mix import ScalarMix, ScalarMix_v2
 
 HIDDEN_GRAD_KEY = "hidden_state_{}"
 
@@ -26,6 +26,17 @@ def ScalarMixListener(
 ) -> Model[List[Doc], List[Floats2d]]:
     listener = TransformerListener(upstream_name=upstream)
     model: Model = chain(listener, trfs2mixed(ScalarMix(), pooling, grad_factor))
+    model.set_ref("listener", listener)
+    return model
+
+
+@registry.architectures("spacy_wv.ScalarMixListener.v2")
+def ScalarMixListener_v2(
+    pooling: Model[Ragged, Floats2d], grad_factor: float = 1.0, upstream: str = "*", last_layer_logit: float = 2.0,
+) -> Model[List[Doc], List[Floats2d]]:
+    """As v1, with the mix starting weighted towards the last layer (spacy_wv.ScalarMix.v2)."""
+    listener = TransformerListener(upstream_name=upstream)
+    model: Model = chain(listener, trfs2mixed(ScalarMix_v2(last_layer_logit), pooling, grad_factor))
     model.set_ref("listener", listener)
     return model
 

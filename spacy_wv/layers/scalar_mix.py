@@ -8,7 +8,21 @@ from thinc.types import Floats1d, Floats2d, Floats3d
 def ScalarMix() -> Model[Floats3d, Floats2d]:
     """Input (n_layers, n_rows, width). The number of layers is taken from the first
     batch; weights start equal (zeros before the softmax), gamma at 1."""
-    return Model("scalar_mix", forward, init=init, params={"weights": None, "gamma": None}, dims={"nL": None})
+    return Model("scalar_mix", forward, init=init, params={"weights": None, "gamma": None}, dims={"nL": None},
+                 attrs={"last_layer_logit": 0.0})
+
+
+@registry.architectures("spacy_wv.ScalarMix.v2")
+def ScalarMix_v2(last_layer_logit: float = 2.0) -> Model[Floats3d, Floats2d]:
+    """As v1, but the last layer's weight starts `last_layer_logit` above the others
+    (before the softmax). With fine-tuning learning rates the mix weights move slowly
+    (Adam steps of ~lr each), so where the mix starts is close to where it stays: v1's
+    even average dilutes the last layer with the embeddings and lower layers; v2 starts
+    near spacy-transformers' last-layer listener (2.0 over five layers: 65% on the last)
+    and can still learn to draw on the others."""
+    model = ScalarMix()
+    model.attrs["last_layer_logit"] = last_layer_logit
+    return model
 
 
 def init(model: Model, X=None, Y=None) -> None:
@@ -18,7 +32,9 @@ def init(model: Model, X=None, Y=None) -> None:
 
 def _allocate(model: Model, n_layers: int) -> None:
     model.set_dim("nL", n_layers)
-    model.set_param("weights", model.ops.alloc1f(n_layers))
+    weights = model.ops.alloc1f(n_layers)
+    weights[-1] = model.attrs["last_layer_logit"]
+    model.set_param("weights", weights)
     model.set_param("gamma", model.ops.asarray1f([1.0]))
 
 

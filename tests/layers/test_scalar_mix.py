@@ -1,6 +1,6 @@
 import numpy
 
-from spacy_wv.layers.scalar_mix import ScalarMix
+from spacy_wv.layers.scalar_mix import ScalarMix, ScalarMix_v2
 
 X = numpy.random.default_rng(0).normal(size=(3, 4, 5)).astype("f")
 
@@ -45,3 +45,13 @@ def test_layer_count_comes_from_the_first_batch():
     model = ScalarMix()
     model.predict(X)
     assert model.get_dim("nL") == 3 and model.get_param("weights").shape == (3,)
+
+
+def test_v2_starts_weighted_towards_the_last_layer():
+    model = ScalarMix_v2(last_layer_logit=2.0)
+    model.initialize(X=X)
+    probs = numpy.asarray([1.0, 1.0, numpy.exp(2.0)]) / (2 + numpy.exp(2.0))
+    numpy.testing.assert_allclose(model.predict(X), numpy.tensordot(probs, X, axes=(0, 0)), rtol=1e-5)
+    Y, backprop = model(X, is_train=True)
+    backprop(numpy.ones_like(Y))
+    assert model.get_grad("weights").shape == (3,)

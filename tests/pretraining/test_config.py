@@ -19,7 +19,7 @@ def settings(config=MLM_CONFIG, **overrides):
 
 
 @pytest.mark.parametrize("config,family,objective", [
-    (MLM_CONFIG, "bert", MaskedLM), (CLM_CONFIG, "gpt2", CausalLM), (GPU_CONFIG, "bert", MaskedLM),
+    (MLM_CONFIG, "modernbert", MaskedLM), (CLM_CONFIG, "gpt2", CausalLM), (GPU_CONFIG, "bert", MaskedLM),
 ])
 def test_default_configs_resolve(config, family, objective):
     s = settings(config)

@@ -56,7 +56,9 @@ def test_masked_lm_loss_falls_and_the_result_loads_as_a_hf_model(reference_run, 
     assert AutoModel.from_pretrained(reference_run).config.hidden_size == 64
     final = load_file(str(latest_checkpoint(reference_run) / "model.safetensors"))
     exported = load_file(str(reference_run / "model.safetensors"))
-    assert torch.equal(final["bert.encoder.layer.0.attention.self.query.weight"], exported["bert.encoder.layer.0.attention.self.query.weight"])
+    # Tied input/output embeddings are stored once, under a name each writer picks.
+    shared = final.keys() & exported.keys()
+    assert len(shared) >= len(exported) - 1 and all(torch.equal(final[k], exported[k]) for k in shared)
 
 
 def test_checkpoints_are_kept_to_the_last_k(reference_run):

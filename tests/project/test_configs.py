@@ -23,6 +23,9 @@ REGISTERED = {
         "spacy_wv.SubwordPooling.v1": {"mode": "first_last"},
         "spacy_wv.ScalarMix.v1": {},
         "spacy_wv.ScalarMixListener.v1": {"pooling": {"@architectures": "spacy_wv.SubwordPooling.v1", "mode": "mean"}},
+        "spacy_wv.ScalarMix.v2": {"last_layer_logit": 1.0},
+        "spacy_wv.ScalarMixListener.v2": {"pooling": {"@architectures": "spacy_wv.SubwordPooling.v1", "mode": "first"},
+                                          "last_layer_logit": 3.0},
         "spacy_wv.TransformerModel.v1": {
             "name": "any-dir", "embedding_noise": 0.1,
             "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 64, "stride": 48}},
