@@ -28,7 +28,7 @@ def _ablations(train_path: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
     """name -> task -> config overrides. The NER augmenters read the training corpus."""
     return {
         "baseline": {"ner": {}, "textcat": {}},
-        # Same pooling as the default, but only the last hidden layer and no learned mix.
+        # The config's pooling, but only the last hidden layer and no learned mix.
         "stock-listener": {
             "ner": {f"{NER_LISTENER}.@architectures": STOCK_LISTENER},
             "textcat": {f"{TEXTCAT_LISTENER}.@architectures": STOCK_LISTENER},
@@ -38,11 +38,9 @@ def _ablations(train_path: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
             "ner": {f"{NER_LISTENER}.@architectures": MIX_LISTENER_V2},
             "textcat": {f"{TEXTCAT_LISTENER}.@architectures": MIX_LISTENER_V2},
         },
-        "pooling-first": {"ner": {}, "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "first"}},
-        "pooling-last": {"ner": {f"{NER_LISTENER}.pooling.mode": "last"}, "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "last"}},
-        "pooling-mean": {"ner": {f"{NER_LISTENER}.pooling.mode": "mean"}, "textcat": {}},
-        "pooling-first_last": {"ner": {f"{NER_LISTENER}.pooling.mode": "first_last"},
-                               "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": "first_last"}},
+        **{f"pooling-{mode}": {"ner": {f"{NER_LISTENER}.pooling.mode": mode},
+                               "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": mode}}
+           for mode in ("first", "last", "mean", "first_last")},
         "no-dropout": {"ner": {"training.dropout": 0.0}, "textcat": {"training.dropout": 0.0}},
         "dropout-0.3": {"ner": {"training.dropout": 0.3}, "textcat": {"training.dropout": 0.3}},
         "no-weight-decay": {"ner": {"training.optimizer.L2": 0.0}, "textcat": {"training.optimizer.L2": 0.0}},
