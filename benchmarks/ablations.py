@@ -24,7 +24,25 @@ STOCK_LISTENER = '"spacy-transformers.TransformerListener.v1"'
 MIX_LISTENER_V2 = '"spacy_wv.ScalarMixListener.v2"'
 
 
-def _ablations(train_path: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
+# The encoder's own dropout: spaCy's `training.dropout` only reaches thinc Dropout
+# layers, and the ner / textcat heads on a listener have none, so on its own it changes
+# nothing here. The transformer's dropout is in its HF config, overridden through
+# transformer_config, under names that depend on the model family.
+DROPOUT_FIELDS = {
+    "bert": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
+    "roberta": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
+    "modernbert": ("embedding_dropout", "mlp_dropout", "attention_dropout"),
+    "gpt2": ("resid_pdrop", "embd_pdrop", "attn_pdrop"),
+}
+
+
+def _dropout(encoder: Path, rate: float) -> Dict[str, object]:
+    model_type = json.loads((encoder / "config.json").read_text())["model_type"]
+    fields = {f"components.transformer.model.transformer_config.{name}": rate for name in DROPOUT_FIELDS[model_type]}
+    return {"training.dropout": rate, **fields}
+
+
+def _ablations(train_path: Path, encoder: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
     """name -> task -> config overrides. The NER augmenters read the training corpus."""
     return {
         "baseline": {"ner": {}, "textcat": {}},
@@ -41,8 +59,8 @@ def _ablations(train_path: Path) -> Dict[str, Dict[str, Dict[str, object]]]:
         **{f"pooling-{mode}": {"ner": {f"{NER_LISTENER}.pooling.mode": mode},
                                "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": mode}}
            for mode in ("first", "last", "mean", "first_last")},
-        "no-dropout": {"ner": {"training.dropout": 0.0}, "textcat": {"training.dropout": 0.0}},
-        "dropout-0.3": {"ner": {"training.dropout": 0.3}, "textcat": {"training.dropout": 0.3}},
+        "no-dropout": {"ner": _dropout(encoder, 0.0), "textcat": _dropout(encoder, 0.0)},
+        "dropout-0.3": {"ner": _dropout(encoder, 0.3), "textcat": _dropout(encoder, 0.3)},
         "no-weight-decay": {"ner": {"training.optimizer.L2": 0.0}, "textcat": {"training.optimizer.L2": 0.0}},
         "no-label-smoothing": {"textcat": {"components.textcat.label_smoothing": 0.0}},
         "embedding-noise-0.05": {"ner": {"components.transformer.model.embedding_noise": 0.05},
@@ -75,7 +93,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data = convert_data(args.data_dir, work, args.ner_docs, args.textcat_docs)
-        ablations = _ablations(data["ner"][0])
+        ablations = _ablations(data["ner"][0], args.encoder)
         names = args.only.split(",") if args.only else list(ablations)
         unknown = set(names) - set(ablations)
         if unknown:

@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--skip", type=int, default=4, help="warm-up steps left out of the timing")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default); 1 is steadier on a shared machine")
     parser.add_argument("--profile", action="store_true", help="also print a torch.profiler table of our step")
+    parser.add_argument("--family", default=None, help="override [encoder] family (bert, roberta, modernbert)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -159,6 +160,8 @@ def main() -> None:
         "training.max_minutes": None, "training.log_every": args.skip, "training.eval_tokens": 0,
         "training.checkpoint_every": 10 * args.steps,
     }
+    if args.family:
+        overrides["encoder.family"] = args.family
     settings = resolve_settings(load_pretrain_config(args.config, overrides))
     tokenizer = load_tokenizer(settings.tokenizer_path)
     model = settings.objective.build_model(settings.encoder.hf_config(tokenizer))
