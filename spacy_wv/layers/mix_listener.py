@@ -24,10 +24,7 @@ HIDDEN_GRAD_KEY = "hidden_state_{}"
 def ScalarMixListener(
     pooling: Model[Ragged, Floats2d], grad_factor: float = 1.0, upstream: str = "*",
 ) -> Model[List[Doc], List[Floats2d]]:
-    listener = TransformerListener(upstream_name=upstream)
-    model: Model = chain(listener, trfs2mixed(ScalarMix(), pooling, grad_factor))
-    model.set_ref("listener", listener)
-    return model
+    return _mix_listener(ScalarMix(), pooling, grad_factor, upstream)
 
 
 @registry.architectures("spacy_wv.ScalarMixListener.v2")
@@ -35,8 +32,12 @@ def ScalarMixListener_v2(
     pooling: Model[Ragged, Floats2d], grad_factor: float = 1.0, upstream: str = "*", last_layer_logit: float = 2.0,
 ) -> Model[List[Doc], List[Floats2d]]:
     """As v1, with the mix starting weighted towards the last layer (spacy_wv.ScalarMix.v2)."""
+    return _mix_listener(ScalarMix_v2(last_layer_logit), pooling, grad_factor, upstream)
+
+
+def _mix_listener(mix: Model, pooling: Model, grad_factor: float, upstream: str) -> Model[List[Doc], List[Floats2d]]:
     listener = TransformerListener(upstream_name=upstream)
-    model: Model = chain(listener, trfs2mixed(ScalarMix_v2(last_layer_logit), pooling, grad_factor))
+    model: Model = chain(listener, trfs2mixed(mix, pooling, grad_factor))
     model.set_ref("listener", listener)
     return model
 
