@@ -18,6 +18,8 @@ from typing import Dict, List
 
 from ner_budget import REPO, WARMUP, convert_data, parse_common_args, train_and_score
 
+from spacy_wv.pretraining.encoder import DROPOUT_FIELDS
+
 NER_LISTENER = "components.ner.model.tok2vec"
 TEXTCAT_LISTENER = "components.textcat.model.tok2vec"
 STOCK_LISTENER = '"spacy-transformers.TransformerListener.v1"'
@@ -28,14 +30,6 @@ MIX_LISTENER_V2 = '"spacy_wv.ScalarMixListener.v2"'
 # layers, and the ner / textcat heads on a listener have none, so on its own it changes
 # nothing here. The transformer's dropout is in its HF config, overridden through
 # transformer_config, under names that depend on the model family.
-DROPOUT_FIELDS = {
-    "bert": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
-    "roberta": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
-    "modernbert": ("embedding_dropout", "mlp_dropout", "attention_dropout"),
-    "gpt2": ("resid_pdrop", "embd_pdrop", "attn_pdrop"),
-}
-
-
 def _dropout(encoder: Path, rate: float) -> Dict[str, object]:
     model_type = json.loads((encoder / "config.json").read_text())["model_type"]
     fields = {f"components.transformer.model.transformer_config.{name}": rate for name in DROPOUT_FIELDS[model_type]}

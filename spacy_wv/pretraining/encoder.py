@@ -12,6 +12,14 @@ from ..errors import UserError
 MASKED_FAMILIES = ("bert", "roberta", "modernbert")
 CAUSAL_FAMILIES = ("gpt2",)
 FAMILIES = MASKED_FAMILIES + CAUSAL_FAMILIES
+# The HF config fields that hold each family's dropout (all set to one rate here; a
+# fine-tuning config overrides them through spacy-transformers' transformer_config).
+DROPOUT_FIELDS = {
+    "bert": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
+    "roberta": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
+    "modernbert": ("embedding_dropout", "mlp_dropout", "attention_dropout"),
+    "gpt2": ("resid_pdrop", "embd_pdrop", "attn_pdrop"),
+}
 
 
 @dataclass(frozen=True)
@@ -43,37 +51,34 @@ class EncoderSpec:
         pad = tokenizer.pad_token_id
         bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.cls_token_id
         eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+        dropout = {field: self.dropout for field in DROPOUT_FIELDS[self.family]}
         if self.family == "bert":
             config = BertConfig(
                 vocab_size=vocab_size, hidden_size=self.width, num_hidden_layers=self.depth,
                 num_attention_heads=self.heads, intermediate_size=self.ffn_size,
-                max_position_embeddings=self.max_length, hidden_dropout_prob=self.dropout,
-                attention_probs_dropout_prob=self.dropout, pad_token_id=pad or 0,
+                max_position_embeddings=self.max_length, pad_token_id=pad or 0, **dropout,
             )
         elif self.family == "roberta":
             # RoBERTa numbers positions from pad_token_id + 1, so it needs two extra slots.
             config = RobertaConfig(
                 vocab_size=vocab_size, hidden_size=self.width, num_hidden_layers=self.depth,
                 num_attention_heads=self.heads, intermediate_size=self.ffn_size,
-                max_position_embeddings=self.max_length + 2, hidden_dropout_prob=self.dropout,
-                attention_probs_dropout_prob=self.dropout, pad_token_id=pad if pad is not None else 1,
-                bos_token_id=bos, eos_token_id=eos, type_vocab_size=1,
+                max_position_embeddings=self.max_length + 2, pad_token_id=pad if pad is not None else 1,
+                bos_token_id=bos, eos_token_id=eos, type_vocab_size=1, **dropout,
             )
         elif self.family == "modernbert":
             config = ModernBertConfig(
                 vocab_size=vocab_size, hidden_size=self.width, num_hidden_layers=self.depth,
                 num_attention_heads=self.heads, intermediate_size=self.ffn_size,
-                max_position_embeddings=self.max_length, embedding_dropout=self.dropout,
-                mlp_dropout=self.dropout, attention_dropout=self.dropout,
-                pad_token_id=pad or 0, bos_token_id=bos, eos_token_id=eos,
-                cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id,
+                max_position_embeddings=self.max_length, pad_token_id=pad or 0, bos_token_id=bos,
+                eos_token_id=eos, cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id,
+                **dropout,
             )
         else:
             config = GPT2Config(
                 vocab_size=vocab_size, n_positions=self.max_length, n_embd=self.width,
                 n_layer=self.depth, n_head=self.heads, n_inner=self.ffn_size,
-                resid_pdrop=self.dropout, embd_pdrop=self.dropout, attn_pdrop=self.dropout,
-                bos_token_id=bos, eos_token_id=eos, pad_token_id=pad,
+                bos_token_id=bos, eos_token_id=eos, pad_token_id=pad, **dropout,
             )
         config._attn_implementation = "sdpa"
         return config
