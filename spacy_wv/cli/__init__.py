@@ -6,7 +6,7 @@ from ..errors import UserError
 from ._app import app, vectors_app
 
 # Each module registers its commands on `app` (or `vectors_app`) when imported.
-from . import tokenizer, encode, pretrain, convert, vectors, report  # noqa: F401,E402
+from . import tokenizer, encode, pretrain, convert, vectors, fasttext, report  # noqa: F401,E402
 
 
 def main() -> None:

@@ -1,6 +1,9 @@
+from .encoder_features import EncoderFeatures
 from .mix_listener import ScalarMixListener
 from .scalar_mix import ScalarMix
+from .stacked_tok2vec import StackedTok2Vec
 from .subword_pooling import SubwordPooling
 from .transformer_model import create_transformer_model
 
-__all__ = ["ScalarMixListener", "ScalarMix", "SubwordPooling", "create_transformer_model"]
+__all__ = ["EncoderFeatures", "ScalarMixListener", "ScalarMix", "StackedTok2Vec", "SubwordPooling",
+           "create_transformer_model"]

@@ -1,0 +1,308 @@
+"""A frozen Hugging Face encoder that turns spaCy docs into per-token features of
+every hidden layer, with a bounded cache so that a training run encodes each
+document once.
+
+The encoder travels inside the pipeline: the shim serializes the model directory's
+files (safetensors weights, JSON configs, tokenizer files) as msgpack, so a packaged
+pipeline needs neither the original directory nor any unpickling.
+"""
+import hashlib
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy
+import srsly
+from spacy.tokens import Doc
+from thinc.shims import Shim
+
+from ..errors import UserError
+
+# Files of a model directory worth carrying; weights only as safetensors (never pickles).
+MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".txt", ".model")
+
+
+def load_encoder_dir(path: Path):
+    """(model, tokenizer) from a local HF directory, or a one-line UserError naming it."""
+    path = Path(path)
+    if not path.is_dir():
+        raise UserError(f"Encoder directory not found: {path} (pretrain one, or point 'name' at it)")
+    if not (path / "config.json").is_file():
+        raise UserError(f"Not a Hugging Face model directory (no config.json): {path}")
+    if not any(path.glob("*.safetensors")):
+        raise UserError(f"No safetensors weights in {path} (only .safetensors checkpoints are loaded)")
+    from transformers import AutoModel, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
+        model = AutoModel.from_pretrained(str(path), use_safetensors=True)
+    except (OSError, ValueError, KeyError) as err:
+        raise UserError(f"Could not load the encoder in {path}: {str(err).splitlines()[0]}") from None
+    if not getattr(tokenizer, "is_fast", False):
+        raise UserError(f"The tokenizer in {path} has no fast (Rust) version, needed to align pieces to tokens")
+    model.eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return model, tokenizer
+
+
+def fingerprint_dir(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for file in sorted(Path(path).iterdir()):
+        if file.is_file() and file.suffix in MODEL_FILE_SUFFIXES:
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+class FeatureCache:
+    """Least-recently-used map from a document key to its float16 features, bounded in bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.n_bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._items: "OrderedDict[str, numpy.ndarray]" = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: str) -> Optional[numpy.ndarray]:
+        value = self._items.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: numpy.ndarray) -> None:
+        if value.nbytes > self.max_bytes or key in self._items:
+            return
+        self._items[key] = value
+        self.n_bytes += value.nbytes
+        while self.n_bytes > self.max_bytes:
+            _, evicted = self._items.popitem(last=False)
+            self.n_bytes -= evicted.nbytes
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.n_bytes = 0
+
+
+def doc_key(doc: Doc) -> str:
+    """The text and where its tokens start: the same text tokenized otherwise is another entry."""
+    digest = hashlib.blake2b(doc.text.encode("utf8"), digest_size=16)
+    digest.update(numpy.asarray([t.idx for t in doc], dtype="int64").tobytes())
+    return digest.hexdigest()
+
+
+class FrozenEncoderShim(Shim):
+    """Holds the encoder (no gradients, eval mode) and the feature cache.
+
+    `cfg`: `layers` (indices into the hidden states, embeddings = 0), `max_pieces`
+    (window length including the start token), `batch_pieces` (padded pieces per
+    forward pass) and `cache_mb`.
+    """
+
+    def __init__(self, cfg: dict):
+        super().__init__(None, config=cfg)
+        self.tokenizer = None
+        self.fingerprint = ""
+        self.cache = FeatureCache(int(cfg["cache_mb"] * 2**20))
+        # Only a run that built the model from a directory (training) caches; a pipeline
+        # loaded from disk runs the encoder on every call.
+        self.caching = cfg["cache_mb"] > 0
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def n_hidden_states(self) -> int:
+        return self._model.config.num_hidden_layers + 1
+
+    @property
+    def width(self) -> int:
+        return self._model.config.hidden_size
+
+    def load(self, path: Path) -> None:
+        self._model, self.tokenizer = load_encoder_dir(path)
+        self.fingerprint = fingerprint_dir(path)
+        self._check_layers()
+
+    def _check_layers(self) -> None:
+        n = self.n_hidden_states
+        if self.cfg["layers"] is None:
+            self.cfg["layers"] = tuple(range(n))
+        bad = [i for i in self.cfg["layers"] if not -n <= i < n]
+        if bad:
+            raise UserError(f"Encoder layers {bad} out of range: the encoder has {n} hidden states "
+                            f"(embeddings and {n - 1} layers), so use indices in [{-n}, {n - 1}]")
+
+    # ------------------------------------------------------------------ features
+    def features(self, docs: Sequence[Doc]) -> List[numpy.ndarray]:
+        """Per doc, an array (n_layers, n_tokens, width) in float16."""
+        results: List[Optional[numpy.ndarray]] = [None] * len(docs)
+        todo: List[int] = []
+        keys: Dict[int, str] = {}
+        for i, doc in enumerate(docs):
+            if len(doc) == 0:
+                results[i] = numpy.zeros((len(self.cfg["layers"]), 0, self.width), dtype="float16")
+                continue
+            if self.caching:
+                keys[i] = self.fingerprint + doc_key(doc)
+                results[i] = self.cache.get(keys[i])
+            if results[i] is None:
+                todo.append(i)
+        if todo:
+            for i, feats in zip(todo, self._encode([docs[i] for i in todo])):
+                results[i] = feats
+                if self.caching:
+                    self.cache.put(keys[i], feats)
+        return results  # type: ignore[return-value]
+
+    def _encode(self, docs: Sequence[Doc]) -> List[numpy.ndarray]:
+        import torch
+
+        word_lists = [[t.text for t in doc] for doc in docs]
+        encoded = self.tokenizer(word_lists, is_split_into_words=True, add_special_tokens=False,
+                                 return_attention_mask=False, return_token_type_ids=False, verbose=False)
+        windows = []  # (doc index, piece ids, word index of each piece)
+        for d, words in enumerate(word_lists):
+            ids = encoded["input_ids"][d]
+            word_ids = encoded.word_ids(d)
+            windows.extend((d, piece_ids, piece_words) for piece_ids, piece_words in
+                           _windows(ids, word_ids, self.cfg["max_pieces"] - 1))
+        layers = self.cfg["layers"]
+        width = self.width
+        sums = [numpy.zeros((len(layers), len(words), width), dtype="float32") for words in word_lists]
+        counts = [numpy.zeros(len(words), dtype="float32") for words in word_lists]
+        start_id = self._start_token_id()
+        # Similar lengths together, so that little of each forward pass is padding.
+        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
+        with torch.no_grad():
+            for batch in _batches(order, [len(w[1]) + 1 for w in windows], self.cfg["batch_pieces"]):
+                length = max(len(windows[w][1]) for w in batch) + 1
+                input_ids = torch.full((len(batch), length), self.tokenizer.pad_token_id or 0, dtype=torch.long)
+                mask = torch.zeros((len(batch), length), dtype=torch.long)
+                for row, w in enumerate(batch):
+                    piece_ids = windows[w][1]
+                    input_ids[row, 0] = start_id
+                    input_ids[row, 1:len(piece_ids) + 1] = torch.tensor(piece_ids)
+                    mask[row, :len(piece_ids) + 1] = 1
+                output = self._model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True)
+                hidden = torch.stack([output.hidden_states[i] for i in layers]).float().numpy()
+                for row, w in enumerate(batch):
+                    d, piece_ids, piece_words = windows[w]
+                    # A token's pieces are contiguous and lie in one window.
+                    starts = numpy.flatnonzero(numpy.r_[True, piece_words[1:] != piece_words[:-1]])
+                    words = piece_words[starts]
+                    sums[d][:, words] = numpy.add.reduceat(hidden[:, row, 1:len(piece_ids) + 1], starts, axis=1)
+                    counts[d][words] = numpy.diff(numpy.r_[starts, len(piece_words)])
+        return [_standardize(s / numpy.maximum(c, 1.0)[None, :, None], c > 0).astype("float16")
+                for s, c in zip(sums, counts)]
+
+    def _start_token_id(self) -> int:
+        for token_id in (self.tokenizer.cls_token_id, self.tokenizer.bos_token_id, self.tokenizer.pad_token_id):
+            if token_id is not None:
+                return token_id
+        return 0
+
+    # ------------------------------------------------------------- thinc's shim API
+    def finish_update(self, optimizer) -> None:
+        """Frozen: nothing to update."""
+
+    def to_device(self, device_type: str, device_id: int) -> None:
+        if self._model is not None:
+            self._model.to("cpu" if device_type == "cpu" else f"cuda:{device_id}")
+
+    def copy(self) -> "FrozenEncoderShim":
+        copied = FrozenEncoderShim(self.cfg)
+        copied._model, copied.tokenizer, copied.fingerprint = self._model, self.tokenizer, self.fingerprint
+        return copied
+
+    def to_bytes(self) -> bytes:
+        if self._model is None:
+            return srsly.msgpack_dumps({"files": {}})
+        with tempfile.TemporaryDirectory() as tmp:
+            self._model.save_pretrained(tmp, safe_serialization=True)
+            self.tokenizer.save_pretrained(tmp)
+            files = {f.name: f.read_bytes() for f in Path(tmp).iterdir()
+                     if f.is_file() and f.suffix in MODEL_FILE_SUFFIXES}
+        return srsly.msgpack_dumps({"files": files, "fingerprint": self.fingerprint})
+
+    def from_bytes(self, data: bytes) -> "FrozenEncoderShim":
+        msg = srsly.msgpack_loads(data)
+        if not msg["files"]:
+            return self
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, content in msg["files"].items():
+                (Path(tmp) / Path(name).name).write_bytes(content)
+            self._model, self.tokenizer = load_encoder_dir(Path(tmp))
+        self._check_layers()
+        self.fingerprint = msg["fingerprint"]
+        self.caching = False
+        self.cache.clear()
+        return self
+
+
+def _windows(ids: List[int], word_ids: List[Optional[int]], max_len: int):
+    """Cut a doc's pieces into windows of at most `max_len` that never split a token.
+    A single token longer than a window keeps only its first `max_len` pieces."""
+    spans: List[List[int]] = []  # [start, end) of each token's pieces
+    for p, w in enumerate(word_ids):
+        if spans and word_ids[spans[-1][0]] == w:
+            spans[-1][1] = p + 1
+        else:
+            spans.append([p, p + 1])
+    window_start: Optional[int] = None
+    for start, end in spans:
+        if window_start is None:
+            window_start = start
+        if end - window_start <= max_len:
+            continue
+        if start > window_start:
+            yield _window(ids, word_ids, window_start, start)
+            window_start = start
+        if end - start > max_len:
+            yield _window(ids, word_ids, start, start + max_len)
+            window_start = None
+    if window_start is not None:
+        yield _window(ids, word_ids, window_start, spans[-1][1])
+
+
+def _window(ids: List[int], word_ids: List[Optional[int]], start: int, end: int):
+    return ids[start:end], numpy.asarray(word_ids[start:end], dtype="int64")
+
+
+def _batches(order: List[int], lengths: List[int], max_pieces: int):
+    batch: List[int] = []
+    longest = 0
+    for w in order:
+        longest_if_added = max(longest, lengths[w])
+        if batch and longest_if_added * (len(batch) + 1) > max_pieces:
+            yield batch
+            batch, longest_if_added = [], lengths[w]
+        batch.append(w)
+        longest = longest_if_added
+    if batch:
+        yield batch
+
+
+def _standardize(features: numpy.ndarray, has_pieces: numpy.ndarray) -> numpy.ndarray:
+    """Zero mean, unit variance over the width, per layer and token, so that layers whose
+    residual streams differ in scale mix evenly. Tokens without pieces stay zero."""
+    mean = features.mean(axis=-1, keepdims=True)
+    std = features.std(axis=-1, keepdims=True) + 1e-5
+    out = (features - mean) / std
+    out[:, ~has_pieces] = 0.0
+    return out
+
+
+def check_layers_arg(layers: Sequence[int]) -> Tuple[int, ...]:
+    if not layers:
+        raise UserError("EncoderFeatures needs at least one layer index (e.g. [-1] or [1, 2, 3, 4])")
+    return tuple(int(i) for i in layers)

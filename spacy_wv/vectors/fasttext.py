@@ -1,0 +1,89 @@
+"""Same-corpus fastText vectors (gensim), keyed by spaCy's token texts, so a pipeline's
+static-vectors features (`include_static_vectors`, keyed by ORTH) find them."""
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from tqdm import tqdm
+
+from ..corpus.text import ReadStats, corpus_bytes, find_text_files, iter_documents
+from ..errors import UserError
+
+
+@dataclass(frozen=True)
+class FastTextSettings:
+    dim: int = 100
+    epochs: int = 5
+    min_count: int = 3
+    window: int = 5
+    max_words: Optional[int] = None
+    lang: str = "en"
+    workers: int = 0  # 0: all cores
+    seed: int = 0
+
+    def check(self) -> "FastTextSettings":
+        for name in ("dim", "epochs", "min_count", "window"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.max_words is not None and self.max_words < 1:
+            raise UserError(f"--max-words must be at least 1, got {self.max_words}")
+        if self.workers < 0:
+            raise UserError(f"--workers must be >= 0, got {self.workers}")
+        return self
+
+
+def tokenize_corpus(inputs: Iterable[Path], out_file: Path, lang: str) -> int:
+    """One document per line, spaCy's tokens separated by single spaces; returns the token count."""
+    import spacy
+
+    try:
+        nlp = spacy.blank(lang)
+    except ImportError as err:
+        raise UserError(f"Unknown spaCy language code {lang!r}: {err}") from None
+    files = find_text_files(inputs)
+    stats = ReadStats()
+    n_tokens = 0
+    with out_file.open("w", encoding="utf8") as out, tqdm(total=corpus_bytes(files), unit="B", unit_scale=True,
+                                                           desc="Tokenizing") as progress:
+        for doc in nlp.tokenizer.pipe(iter_documents(files, stats), batch_size=256):
+            words = [t.text for t in doc if not t.is_space]
+            n_tokens += len(words)
+            out.write(" ".join(words) + "\n")
+            progress.update(len(doc.text.encode("utf8")))
+    stats.warn_skipped()
+    return n_tokens
+
+
+def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSettings) -> dict:
+    """Train gensim FastText on the tokenized corpus and write the most frequent words'
+    vectors in word2vec text format (what `spacy init vectors` reads)."""
+    from gensim.models import FastText
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "tokens.txt"
+        n_tokens = tokenize_corpus(inputs, corpus, settings.lang)
+        if n_tokens == 0:
+            raise UserError("empty corpus: no tokens to train vectors on")
+        tokenized_s = time.perf_counter() - started
+        model = FastText(
+            corpus_file=str(corpus), vector_size=settings.dim, window=settings.window,
+            min_count=settings.min_count, epochs=settings.epochs, seed=settings.seed,
+            workers=settings.workers or os.cpu_count() or 1,
+        )
+    if len(model.wv) == 0:
+        raise UserError(f"No word occurs --min-count {settings.min_count} times; lower it or give more text")
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out_file.with_name(f".{out_file.name}.tmp")
+    words = model.wv.index_to_key[:settings.max_words]  # most frequent first
+    with tmp_out.open("w", encoding="utf8") as out:
+        out.write(f"{len(words)} {settings.dim}\n")
+        for word in words:
+            out.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
+    os.replace(tmp_out, out_file)
+    return {"tokens": n_tokens, "words": len(words),
+            "dim": settings.dim, "tokenize_s": round(tokenized_s, 1),
+            "seconds": round(time.perf_counter() - started, 1)}
