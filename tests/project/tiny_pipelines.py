@@ -3,6 +3,7 @@ slices and the tiny encoder. The encoder copy they are trained from is deleted
 afterwards, so every test using them also shows the pipeline no longer needs it."""
 import shutil
 from pathlib import Path
+from typing import Optional, Tuple
 
 import torch
 from spacy.cli.train import train
@@ -14,7 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 STEPS = 12
 
 
-def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Path, dev_path: Path) -> Path:
+def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Path, dev_path: Path,
+           overrides: Optional[dict] = None) -> Path:
     out = base / name
     if not (out / "model-last").exists():
         encoder_copy = base / f"{name}_encoder"
@@ -23,30 +25,61 @@ def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Pa
         # On a shared 2-core machine one thread is ~10x faster than two fighting for cores.
         torch.set_num_threads(1)
         try:
-            _run_train(out, config, encoder_copy, train_path, dev_path)
+            _run_train(out, config, encoder_copy, train_path, dev_path, overrides or {})
         finally:
             torch.set_num_threads(threads)
         shutil.rmtree(encoder_copy)
     return out / "model-last"
 
 
-def _run_train(out: Path, config: str, encoder_copy: Path, train_path: Path, dev_path: Path) -> None:
+def _run_train(out: Path, config: str, encoder_copy: Path, train_path: Path, dev_path: Path, overrides: dict) -> None:
     train(REPO / "configs" / config, out, overrides={
         "paths.train": str(train_path), "paths.dev": str(dev_path), "paths.encoder": str(encoder_copy),
         "paths.training_stats": str(out / "training_stats.json"),
         "training.max_steps": STEPS, "training.eval_frequency": STEPS // 2,
-        "training.optimizer.learn_rate.warmup_steps": 2,
+        "training.optimizer.learn_rate.warmup_steps": 2, **overrides,
     })
+
+
+def _conll_slices(base: Path, data_dir: Path) -> Tuple[Path, Path]:
+    train_path, dev_path = base / "conll_train.spacy", base / "conll_dev.spacy"
+    if not dev_path.exists():
+        convert_conll(data_dir / "conll2003" / "eng.train", train_path, n_sents=4, max_docs=16)
+        convert_conll(data_dir / "conll2003" / "eng.testa", dev_path, n_sents=4, max_docs=4)
+    return train_path, dev_path
 
 
 def tiny_ner_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
     base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
     base.mkdir(exist_ok=True)
-    train_path, dev_path = base / "conll_train.spacy", base / "conll_dev.spacy"
-    if not dev_path.exists():
-        convert_conll(data_dir / "conll2003" / "eng.train", train_path, n_sents=4, max_docs=16)
-        convert_conll(data_dir / "conll2003" / "eng.testa", dev_path, n_sents=4, max_docs=4)
-    return _train(base, "ner", "ner.cfg", encoder_dir, train_path, dev_path)
+    return _train(base, "ner", "ner.cfg", encoder_dir, *_conll_slices(base, data_dir))
+
+
+def tiny_fasttext_vectors(tmp_path_factory, text_file: Path) -> Path:
+    """fastText vectors (16 dims, one epoch) of the real text slice, as a spaCy vectors dir."""
+    import spacy
+    from spacy.training.initialize import convert_vectors
+
+    from spacy_wv.vectors.fasttext import FastTextSettings, train_fasttext
+
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    out = base / "fasttext_vectors"
+    if not out.exists():
+        train_fasttext([text_file], base / "fasttext.txt", FastTextSettings(dim=16, epochs=1, workers=1))
+        nlp = spacy.blank("en")  # what `spacy init vectors en FILE DIR` does
+        convert_vectors(nlp, base / "fasttext.txt", truncate=0, prune=-1)
+        nlp.to_disk(out)
+    return out
+
+
+def tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, vectors_dir) -> Path:
+    """configs/ner_stacked.cfg with static vectors: CNN + fastText + frozen encoder features."""
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    return _train(base, "ner_stacked", "ner_stacked.cfg", encoder_dir, *_conll_slices(base, data_dir), overrides={
+        "paths.vectors": str(vectors_dir), "components.tok2vec.model.embed.include_static_vectors": True,
+    })
 
 
 def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:

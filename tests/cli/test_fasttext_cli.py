@@ -1,0 +1,61 @@
+"""`python -m spacy_wv vectors fasttext`: same-corpus fastText vectors keyed by spaCy tokens,
+then `spacy init vectors`; bad input gives one line."""
+import subprocess
+import sys
+
+import pytest
+import spacy
+
+from .test_vectors_cli import run_cli
+
+
+@pytest.fixture(scope="module")
+def corpus(text_slice, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ft_corpus") / "small.txt"
+    path.write_text(text_slice.read_text(encoding="utf8")[:200_000], encoding="utf8")
+    return path
+
+
+def test_trains_writes_word2vec_text_and_spacy_reads_it(monkeypatch, capsys, corpus, tmp_path):
+    out = tmp_path / "ft.txt"
+    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", out, corpus, "--dim", 12, "--epochs", 1,
+                            "--max-words", 500, "--workers", 1)
+    assert code == 0, printed
+    lines = out.read_text(encoding="utf8").splitlines()
+    assert lines[0] == "500 12" and len(lines) == 501
+    words = [line.split(" ", 1)[0] for line in lines[1:]]
+    assert words[:3] == ["the", ",", "."]  # most frequent first, punctuation split as spaCy does
+    assert all(len(line.split(" ")) == 13 for line in lines[1:])
+    vectors_dir = tmp_path / "vectors"
+    result = subprocess.run([sys.executable, "-m", "spacy", "init", "vectors", "en", str(out), str(vectors_dir)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert spacy.load(vectors_dir).vocab.vectors.shape == (500, 12)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--dim", 0], "--dim must be at least 1"),
+    (["--max-words", 0], "--max-words must be at least 1"),
+    (["--lang", "xx-nope"], "Unknown spaCy language code"),
+])
+def test_bad_settings(monkeypatch, capsys, corpus, tmp_path, args, message):
+    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", corpus, *args)
+    assert code == 1 and message in printed and len(printed.strip().splitlines()) == 1, printed
+    assert not (tmp_path / "ft.txt").exists()
+
+
+def test_refuses_a_directory_or_a_file_that_is_not_vectors(monkeypatch, capsys, corpus, tmp_path):
+    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path, corpus)
+    assert code == 1 and "Output is a directory" in printed
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my precious notes, not vectors\n")
+    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", notes, corpus)
+    assert code == 1 and "refusing to replace it" in printed
+    assert notes.read_text() == "my precious notes, not vectors\n"
+
+
+def test_empty_corpus(monkeypatch, capsys, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n   \n")
+    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", empty)
+    assert code == 1 and "empty corpus" in printed

@@ -1,0 +1,63 @@
+"""The CPU path end to end: `spacy train` with configs/ner_stacked.cfg (CNN + fastText
+vectors + frozen encoder features) on a real CoNLL slice, the trained pipeline loaded
+without the encoder directory, and one stacked tok2vec shared by ner and textcat."""
+import numpy
+import pytest
+import spacy
+from spacy.training import Example
+from spacy.util import load_config, load_model_from_config
+
+from .tiny_pipelines import REPO, tiny_fasttext_vectors, tiny_stacked_ner_pipeline
+
+
+@pytest.fixture(scope="module")
+def vectors_dir(tmp_path_factory, text_slice):
+    return tiny_fasttext_vectors(tmp_path_factory, text_slice)
+
+
+@pytest.fixture(scope="module")
+def stacked_dir(tmp_path_factory, data_dir, tiny_encoder_dir, vectors_dir):
+    return tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir, vectors_dir)
+
+
+def test_fasttext_vectors_are_keyed_by_spacy_tokens(vectors_dir):
+    nlp = spacy.load(vectors_dir)
+    assert nlp.vocab.vectors.shape[1] == 16 and nlp.vocab.vectors.shape[0] > 1000
+    for word in ("the", "The", ",", "said"):  # cased, punctuation split off as spaCy does
+        assert nlp.vocab[word].has_vector, word
+
+
+def test_stacked_pipeline_trains_and_runs_without_the_encoder_dir(stacked_dir):
+    nlp = spacy.load(stacked_dir)  # the encoder copy it was trained from is gone
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert set(nlp.get_pipe("ner").labels) == {"LOC", "MISC", "ORG", "PER"}
+    tok2vec = nlp.get_pipe("tok2vec").model
+    features = tok2vec.get_ref("features")
+    assert not features.shims[0].caching  # a loaded pipeline runs the encoder every call
+    mix = features.layers[0]
+    assert abs(mix.get_param("weights")).max() > 0  # the layer mix trained
+    doc = nlp("EU rejects German call to boycott British lamb .")
+    assert doc.tensor.shape == (len(doc), 96 + 96)
+    # The static vectors are in the pipeline too, and feed the CNN half.
+    assert nlp.vocab.vectors.shape[1] == 16 and doc[3].has_vector
+
+
+def test_ner_and_textcat_listen_to_one_stacked_tok2vec(tiny_encoder_dir, data_dir):
+    ner = load_config(REPO / "configs" / "ner_stacked.cfg")
+    textcat = load_config(REPO / "configs" / "textcat_stacked.cfg")
+    ner["nlp"]["pipeline"] = ["tok2vec", "ner", "textcat"]
+    ner["components"]["textcat"] = textcat["components"]["textcat"]
+    ner["paths"]["encoder"] = str(tiny_encoder_dir)
+    nlp = load_model_from_config(ner.interpolate(), auto_fill=True, validate=True)
+    text = "Peter Blackburn visited Brussels ."
+    example = Example.from_dict(nlp.make_doc(text), {
+        "entities": [(0, 15, "PER"), (24, 32, "LOC")], "cats": {"positive": 1.0, "negative": 0.0}})
+    nlp.initialize(lambda: [example])
+    assert nlp.get_pipe("tok2vec").listening_components == ["ner", "textcat"]
+    losses = nlp.update([example])
+    assert losses["ner"] > 0 and losses["textcat"] > 0
+    # spaCy's own TextCatReduce cannot take an empty doc in a batch with others (with or
+    # without our features), so the empty text goes alone.
+    docs = list(nlp.pipe(["Peter Blackburn visited Brussels .", "Rain ."])) + [nlp("")]
+    assert [d.tensor.shape for d in docs] == [(5, 192), (2, 192), (0, 192)]
+    assert numpy.isclose(sum(docs[0].cats.values()), 1.0, atol=1e-4)
