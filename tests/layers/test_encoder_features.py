@@ -207,3 +207,18 @@ def test_missing_or_non_model_directory(tmp_path, real_docs):
         _features(tmp_path / "notes", real_docs)
     with pytest.raises(UserError, match="has no encoder directory"):
         _features("", real_docs)
+
+
+def test_outside_training_docs_keep_their_layer_features(tiny_encoder_dir, real_docs, nlp):
+    from spacy_wv.layers.encoder_features import ENCODER_LAYERS_ATTR
+
+    model = _features(tiny_encoder_dir, real_docs, layers=[-1, 1])
+    docs = [nlp(doc.text) for doc in real_docs[:3]]
+    model.begin_update(docs)
+    assert all(doc._.get(ENCODER_LAYERS_ATTR) is None for doc in docs)  # not while training
+    model.predict(docs)
+    stored = docs[0]._.get(ENCODER_LAYERS_ATTR)
+    assert stored["layers"] == [2, 1] and stored["features"].shape == (2, len(docs[0]), 64)
+    # A round trip through bytes (what nlp.pipe(n_process=2) does) keeps them.
+    restored = type(docs[0])(nlp.vocab).from_bytes(docs[0].to_bytes())
+    numpy.testing.assert_array_equal(restored._.get(ENCODER_LAYERS_ATTR)["features"], stored["features"])
