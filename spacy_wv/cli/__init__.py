@@ -1,3 +1,4 @@
+import signal
 import sys
 
 from wasabi import color
@@ -9,13 +10,29 @@ from ._app import app, vectors_app
 from . import tokenizer, encode, pretrain, convert, vectors, report  # noqa: F401,E402
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def fail_line(text: str) -> None:
+    # One line, unwrapped (wasabi's msg.fail wraps at 80 columns), so logs stay greppable.
+    line = "✘ " + " ".join(str(text).split())
+    print(color(line, fg="red") if sys.stdout.isatty() else line, flush=True)
+
+
 def main() -> None:
+    # SIGTERM unwinds like Ctrl-C, so that temporary outputs are removed on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         app()
     except UserError as err:
-        # One line, unwrapped (wasabi's msg.fail wraps at 80 columns), so logs stay greppable.
-        line = "✘ " + " ".join(str(err).split())
-        print(color(line, fg="red") if sys.stdout.isatty() else line)
+        fail_line(str(err))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        fail_line("Interrupted: no output was written or changed by the unfinished step")
+        sys.exit(130)
+    except OSError as err:  # a disk or permission problem met mid-way: name the file, no traceback
+        fail_line(f"{err.strerror or err}: {err.filename or ''}".strip())
         sys.exit(1)
 
 

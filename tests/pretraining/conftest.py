@@ -45,18 +45,16 @@ def monkeypatch_module():
 
 @pytest.fixture(scope="session")
 def tiny_shards(tiny_tokenizer_dir, text_slice, tmp_path_factory) -> Path:
-    from transformers import AutoTokenizer
+    """Made by `spacy_wv encode` (the command users run), with two worker processes."""
+    from typer.testing import CliRunner
 
-    from spacy_wv.corpus.shards import ShardWriter
+    from spacy_wv.cli import app
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
-    out = tmp_path_factory.mktemp("shards")
+    out = tmp_path_factory.mktemp("shards") / "shards"
     # Small shards, so that windows, held-back tokens and the sampler cross shard ends.
-    writer = ShardWriter(out, len(tokenizer), tokenizer.sep_token_id, shard_tokens=60_000)
-    for block in text_slice.read_text(encoding="utf8").split("\n\n"):
-        if block.strip():
-            writer.add(tokenizer(block, add_special_tokens=False)["input_ids"])
-    writer.close()
+    result = CliRunner().invoke(app, ["encode", str(tiny_tokenizer_dir), str(out), str(text_slice),
+                                      "--shard-tokens", "60000", "--workers", "2"])
+    assert result.exit_code == 0, result.output
     return out
 
 

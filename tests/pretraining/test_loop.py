@@ -84,7 +84,7 @@ def test_resuming_with_another_config_is_refused_unless_allowed(reference_run, m
 def test_a_foreign_non_empty_output_dir_is_refused(tmp_path, mlm_overrides):
     (tmp_path / "notes.txt").write_text("mine")
     settings = resolve_settings(load_pretrain_config(MLM_CONFIG, mlm_overrides))
-    with pytest.raises(UserError, match="not empty"):
+    with pytest.raises(UserError, match=r"holds 1 other file\(s\) \(notes.txt\), not a pretraining run"):
         prepare_run(settings, tmp_path, world_size=1)
 
 
