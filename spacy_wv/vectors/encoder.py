@@ -24,12 +24,21 @@ def _from_pipeline(path: Path):
     import spacy
 
     nlp = spacy.load(path)
-    for name, component in nlp.pipeline:
+    hf_model = pipeline_hf_model(nlp)
+    if hf_model is not None:
+        return _checked(hf_model.transformer.eval(), hf_model.tokenizer, path)
+    raise UserError(f"The pipeline at {path} has no transformer component to take the encoder from")
+
+
+def pipeline_hf_model(nlp):
+    """The spacy-transformers HF wrapper (`.transformer`, `.tokenizer`) of the first
+    transformer component of a pipeline, or None."""
+    for _, component in nlp.pipeline:
         shims = getattr(getattr(component, "model", None), "layers", [None])[0]
         hf_model = getattr(getattr(shims, "shims", [None])[0], "_hfmodel", None) if shims is not None else None
         if hf_model is not None and getattr(hf_model, "transformer", None) is not None:
-            return _checked(hf_model.transformer.eval(), hf_model.tokenizer, path)
-    raise UserError(f"The pipeline at {path} has no transformer component to take the encoder from")
+            return hf_model
+    return None
 
 
 def _checked(model, tokenizer, path: Path):
