@@ -20,6 +20,11 @@ def fail_line(text: str) -> None:
     print(color(line, fg="red") if sys.stdout.isatty() else line, flush=True)
 
 
+def _interrupted() -> None:
+    fail_line("Interrupted: the unfinished command left its output as it was (nothing half-written)")
+    sys.exit(130)
+
+
 def main() -> None:
     # SIGTERM unwinds like Ctrl-C, so that temporary outputs are removed on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -29,8 +34,11 @@ def main() -> None:
         fail_line(str(err))
         sys.exit(1)
     except KeyboardInterrupt:
-        fail_line("Interrupted: no output was written or changed by the unfinished step")
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as exit_:
+        if exit_.code == 130:  # typer turns KeyboardInterrupt into exit code 130, silently
+            _interrupted()
+        raise
     except OSError as err:  # a disk or permission problem met mid-way: name the file, no traceback
         fail_line(f"{err.strerror or err}: {err.filename or ''}".strip())
         sys.exit(1)

@@ -14,8 +14,11 @@ def load_encoder(path: Path) -> Tuple["object", "object"]:
     if (path / "config.json").is_file():
         from transformers import AutoModel, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
-        model = AutoModel.from_pretrained(str(path))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
+            model = AutoModel.from_pretrained(str(path))
+        except (OSError, ValueError, KeyError, TypeError) as err:  # a corrupt config.json, tokenizer or weights
+            raise UserError(f"Could not load the encoder at {path}: {' '.join(str(err).split())[:300]}") from None
         return _checked(model.eval(), tokenizer, path)
     raise UserError(f"Not an encoder dir (no config.json) nor a spaCy pipeline (no config.cfg): {path}")
 

@@ -43,21 +43,6 @@ def monkeypatch_module():
         yield patch
 
 
-@pytest.fixture(scope="session")
-def tiny_shards(tiny_tokenizer_dir, text_slice, tmp_path_factory) -> Path:
-    """Made by `spacy_wv encode` (the command users run), with two worker processes."""
-    from typer.testing import CliRunner
-
-    from spacy_wv.cli import app
-
-    out = tmp_path_factory.mktemp("shards") / "shards"
-    # Small shards, so that windows, held-back tokens and the sampler cross shard ends.
-    result = CliRunner().invoke(app, ["encode", str(tiny_tokenizer_dir), str(out), str(text_slice),
-                                      "--shard-tokens", "60000", "--workers", "2"])
-    assert result.exit_code == 0, result.output
-    return out
-
-
 def tiny_overrides(shards: Path, tokenizer: Path, **extra) -> Dict:
     return {"paths.train": str(shards), "paths.tokenizer": str(tokenizer), **TINY, **extra}
 
