@@ -149,3 +149,20 @@ def test_causal_lm_trains_a_gpt2_that_loads(tmp_path, tiny_shards, tiny_tokenize
     assert model.config.model_type == "gpt2" and model.config.n_layer == 2
     assert json.loads((tmp_path / "config.json").read_text())["architectures"] == ["GPT2LMHeadModel"]
     assert (tmp_path / STATE_DIR).is_dir()
+
+
+def test_resuming_on_changed_shards_is_refused(reference_run, mlm_overrides, tiny_tokenizer_dir, text_slice, tmp_path):
+    from spacy_wv.corpus.encode import encode_corpus
+
+    changed = tmp_path / "shards"
+    encode_corpus(tiny_tokenizer_dir, [text_slice], changed, shard_tokens=50_000, workers=1)  # other shard sizes
+    settings = resolve_settings(load_pretrain_config(MLM_CONFIG, {**mlm_overrides, "paths.train": str(changed)}))
+    with pytest.raises(UserError, match="changed since"):
+        prepare_run(settings, reference_run, world_size=1, allow_config_change=True)
+
+
+def test_a_pretrained_model_dir_serves_as_the_tokenizer_of_its_shards(reference_run, mlm_overrides, tmp_path):
+    """Continued pretraining: the tokenizer saved beside the model has the fingerprint
+    of the one the shards were encoded with."""
+    settings = resolve_settings(load_pretrain_config(MLM_CONFIG, {**mlm_overrides, "paths.tokenizer": str(reference_run)}))
+    assert prepare_run(settings, tmp_path / "continued", world_size=1).resume_from is None

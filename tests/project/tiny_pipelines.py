@@ -39,14 +39,14 @@ def _run_train(out: Path, config: str, encoder_copy: Path, train_path: Path, dev
     })
 
 
-def tiny_ner_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
+def tiny_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, name: str = "ner") -> Path:
     base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
     base.mkdir(exist_ok=True)
     train_path, dev_path = base / "conll_train.spacy", base / "conll_dev.spacy"
     if not dev_path.exists():
         convert_conll(data_dir / "conll2003" / "eng.train", train_path, n_sents=4, max_docs=16)
         convert_conll(data_dir / "conll2003" / "eng.testa", dev_path, n_sents=4, max_docs=4)
-    return _train(base, "ner", "ner.cfg", encoder_dir, train_path, dev_path)
+    return _train(base, name, "ner.cfg", encoder_dir, train_path, dev_path)
 
 
 def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
