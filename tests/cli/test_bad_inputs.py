@@ -278,3 +278,21 @@ def test_convert_spans_counts_empty_labels_and_bad_lines(run_cli, tmp_path):
     docs = list(DocBin().from_disk(out).get_docs(Vocab()))
     saved = sum(len(doc.ents) for doc in docs)
     assert saved == 2 and "2 docs, 2 entities" in output
+
+
+def test_vectors_evaluate_refuses_a_foreign_output_dir_before_loading(run_cli, spacy_pipeline, tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("cat\tdog\t7\n", encoding="utf8")
+    before = snapshot(spacy_pipeline)
+    line = one_error(*run_cli("vectors", "evaluate", pairs, "--similarity", pairs, "--output-dir", spacy_pipeline))
+    assert "a spaCy pipeline" in line and "not results made by" in line
+    assert snapshot(spacy_pipeline) == before
+
+
+def test_train_tokenizer_takes_one_str_path_as_one_input(raw_text, tmp_path):
+    from spacy_wv.corpus.text import ReadStats
+    from spacy_wv.corpus.tokenizer_training import train_tokenizer
+
+    stats = ReadStats()
+    train_tokenizer(str(raw_text), tmp_path / "tok", vocab_size=400, stats=stats)
+    assert stats.files_read == 1 and stats.bytes_read == raw_text.stat().st_size
