@@ -120,10 +120,9 @@ class BatchEncoder:
             for batch in batches:
                 yield encode_docs(tokenizer, batch, self.doc_sep_id, self.dtype)
             return
-        # fork starts workers at once; the parent has not encoded anything, so the
-        # tokenizers library has no thread pool that a fork could break.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+        # spawn, not fork: the parent may run threads (tqdm's monitor, torch's pools in a
+        # test process) that a fork would copy mid-lock; a worker starts in ~0.5 s.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(self.tokenizer_file,))
         pending: deque = deque()
         try:
