@@ -74,6 +74,8 @@ def build_metrics(ner: Sequence[System] = (), textcat: Sequence[System] = ()) ->
         for name, eval_path, stats_path in systems:
             try:
                 row = extract(_read_json(eval_path, f"{task} evaluation"))
+            except UserError as err:
+                raise UserError(f"{eval_path}: {err}") from None
             except (KeyError, TypeError, AttributeError) as err:
                 raise UserError(f"{task} evaluation {eval_path} lacks a field or has one of the wrong type ({err!r}): "
                                 f"write it with `spacy evaluate ... --output`") from None

@@ -201,7 +201,7 @@ def test_vectors_export_with_a_corrupt_config_json(run_cli, encoder_copy, raw_te
     assert not (tmp_path / "vectors").exists()
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"ents_f": 0.5}'])
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"ents_f": 0.5}', "{}"])
 def test_report_with_malformed_json(run_cli, tmp_path, content):
     source = tmp_path / "eval.json"
     source.write_text(content, encoding="utf8")
