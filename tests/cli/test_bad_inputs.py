@@ -296,3 +296,18 @@ def test_train_tokenizer_takes_one_str_path_as_one_input(raw_text, tmp_path):
     stats = ReadStats()
     train_tokenizer(str(raw_text), tmp_path / "tok", vocab_size=400, stats=stats)
     assert stats.files_read == 1 and stats.bytes_read == raw_text.stat().st_size
+
+
+def test_an_unwritable_output_location_is_refused_first(run_cli, monkeypatch, raw_text, tmp_path):
+    """Tests run as root, for whom every directory is writable: os.access stands in."""
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr("spacy_wv.outputs.os.access",
+                        lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    for args in (["tokenizer", locked / "tok", raw_text], ["convert", "conll", raw_text, locked / "out.spacy"]):
+        line = one_error(*run_cli(*args))
+        assert f"Cannot write to {locked} (permission denied)" in line
+    assert list(locked.iterdir()) == []
