@@ -4,6 +4,7 @@ Setup (validation first, then files) lives in `prepare_run`; `train` is the loop
 grad accumulation, LR schedule, autocast, optional torch.compile, DDP, periodic eval on
 held-back tokens, metrics.jsonl, atomic checkpoints and exact resume.
 """
+import hashlib
 import json
 import math
 import signal
@@ -99,11 +100,15 @@ def check_shards_match_tokenizer(reader: ShardReader, shard_dir: Path, tokenizer
             f"The token shards at {shard_dir} were encoded with a vocabulary of {reader.vocab_size}, "
             f"but the tokenizer at {tokenizer_dir} has {vocab_size}: {encode_again}."
         )
-    fingerprint = tokenizer_fingerprint(tokenizer_dir / TOKENIZER_FILE)
+    tokenizer_file = tokenizer_dir / TOKENIZER_FILE
+    fingerprint = tokenizer_fingerprint(tokenizer_file)
     recorded = reader.meta.get("tokenizer_fingerprint")
     if recorded is None:
-        raise UserError(f"The token shards at {shard_dir} do not record which tokenizer made them "
-                        f"(made by an older version): {encode_again}.")
+        # Shards of earlier versions record the hash of the tokenizer file's bytes.
+        if reader.meta.get("tokenizer_sha256") == hashlib.sha256(tokenizer_file.read_bytes()).hexdigest():
+            return
+        raise UserError(f"The token shards at {shard_dir} do not record that the tokenizer at {tokenizer_dir} "
+                        f"made them (made by an older version, or with another tokenizer): {encode_again}.")
     if recorded != fingerprint:
         raise UserError(
             f"The token shards at {shard_dir} were encoded with another tokenizer "

@@ -166,3 +166,24 @@ def test_a_pretrained_model_dir_serves_as_the_tokenizer_of_its_shards(reference_
     of the one the shards were encoded with."""
     settings = resolve_settings(load_pretrain_config(MLM_CONFIG, {**mlm_overrides, "paths.tokenizer": str(reference_run)}))
     assert prepare_run(settings, tmp_path / "continued", world_size=1).resume_from is None
+
+
+def test_shards_of_an_earlier_version_are_checked_by_the_file_hash(tiny_shards, tiny_tokenizer_dir, tmp_path):
+    import hashlib
+    import shutil
+
+    from spacy_wv.corpus.shards import ShardReader
+    from spacy_wv.pretraining.loop import check_shards_match_tokenizer
+
+    old = tmp_path / "old_shards"
+    shutil.copytree(tiny_shards, old)
+    meta = json.loads((old / "meta.json").read_text(encoding="utf8"))
+    del meta["tokenizer_fingerprint"]
+    meta["tokenizer_sha256"] = hashlib.sha256((tiny_tokenizer_dir / "tokenizer.json").read_bytes()).hexdigest()
+    (old / "meta.json").write_text(json.dumps(meta), encoding="utf8")
+    reader = ShardReader(old)
+    check_shards_match_tokenizer(reader, old, tiny_tokenizer_dir, reader.vocab_size)
+    meta["tokenizer_sha256"] = "0" * 64
+    (old / "meta.json").write_text(json.dumps(meta), encoding="utf8")
+    with pytest.raises(UserError, match="older version, or with another tokenizer"):
+        check_shards_match_tokenizer(ShardReader(old), old, tiny_tokenizer_dir, reader.vocab_size)
