@@ -15,6 +15,7 @@ import signal
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -132,6 +133,10 @@ class BatchEncoder:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise UserError("An encode worker process died (out of memory, or killed): nothing was written; "
+                            "try a smaller --batch-size or fewer --workers") from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
