@@ -6,6 +6,10 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .errors import UserError
+from .outputs import atomic_output_dir, check_output_dir
+
+METRICS_JSON = "metrics.json"
+METRICS_MD = "metrics.md"
 
 System = Tuple[str, Path, Optional[Path]]
 
@@ -22,15 +26,21 @@ def _read_json(path: Path, what: str) -> dict:
     if not Path(path).is_file():
         raise UserError(f"{what} not found: {path}")
     try:
-        return json.loads(Path(path).read_text(encoding="utf8"))
-    except ValueError as err:
-        raise UserError(f"{what} is not valid JSON: {path} ({err})") from None
+        found = json.loads(Path(path).read_text(encoding="utf8"))
+    except ValueError as err:  # bad JSON, or not UTF-8
+        raise UserError(f"{what} is not valid JSON: {path} ({' '.join(str(err).split())})") from None
+    if not isinstance(found, dict):
+        raise UserError(f"{what} is not a JSON object: {path} (found a {type(found).__name__})")
+    return found
 
 
 def _training_minutes(stats_path: Optional[Path]) -> Optional[float]:
     if stats_path is None:
         return None
-    return round(_read_json(stats_path, "Training stats")["seconds"] / 60, 2)
+    seconds = _read_json(stats_path, "Training stats").get("seconds")
+    if not isinstance(seconds, (int, float)):
+        raise UserError(f"Training stats {stats_path} has no number 'seconds': was it written by spacy_wv.TimedConsoleLogger.v1?")
+    return round(seconds / 60, 2)
 
 
 def ner_metrics(evaluation: dict) -> dict:
@@ -62,7 +72,13 @@ def build_metrics(ner: Sequence[System] = (), textcat: Sequence[System] = ()) ->
     metrics: Dict[str, Dict[str, dict]] = {"ner": {}, "textcat": {}}
     for task, systems, extract in (("ner", ner, ner_metrics), ("textcat", textcat, textcat_metrics)):
         for name, eval_path, stats_path in systems:
-            row = extract(_read_json(eval_path, f"{task} evaluation"))
+            try:
+                row = extract(_read_json(eval_path, f"{task} evaluation"))
+            except UserError as err:
+                raise UserError(f"{eval_path}: {err}") from None
+            except (KeyError, TypeError, AttributeError) as err:
+                raise UserError(f"{task} evaluation {eval_path} lacks a field or has one of the wrong type ({err!r}): "
+                                f"write it with `spacy evaluate ... --output`") from None
             row["training_minutes"] = _training_minutes(stats_path)
             metrics[task][name] = row
     return metrics
@@ -102,10 +118,16 @@ def metrics_markdown(metrics: Dict[str, Dict[str, dict]]) -> str:
     return "\n".join(lines)
 
 
+def check_report_dir(output_dir: Path) -> None:
+    """Run before reading any input: the report goes to a new or empty directory or
+    replaces an earlier report."""
+    check_output_dir(output_dir, "report", legacy=lambda path: {p.name for p in path.iterdir()} <= {METRICS_JSON, METRICS_MD})
+
+
 def write_report(output_dir: Path, metrics: Dict[str, Dict[str, dict]]) -> Tuple[Path, Path]:
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = output_dir / "metrics.json", output_dir / "metrics.md"
-    json_path.write_text(json.dumps(metrics, indent=2), encoding="utf8")
-    md_path.write_text(metrics_markdown(metrics), encoding="utf8")
-    return json_path, md_path
+    check_report_dir(output_dir)
+    with atomic_output_dir(output_dir, kind="report") as tmp_dir:
+        (tmp_dir / METRICS_JSON).write_text(json.dumps(metrics, indent=2), encoding="utf8")
+        (tmp_dir / METRICS_MD).write_text(metrics_markdown(metrics), encoding="utf8")
+    return output_dir / METRICS_JSON, output_dir / METRICS_MD

@@ -54,7 +54,12 @@ def test_entity_swap_via_corpus_config(conll_train):
     level = 0.5
     """)
     corpus = registry.resolve(config)["corpus"]
-    assert len(list(corpus(spacy.blank("en")))) == 60
+    nlp = spacy.blank("en")
+    augmented = list(corpus(nlp))
+    original = list(Corpus(str(conll_train))(nlp))
+    assert len(augmented) == len(original) == 60
+    swapped = sum(new.reference.text != old.reference.text for new, old in zip(augmented, original))
+    assert 5 < swapped < 55  # level 0.5: about half the examples with entities get new mentions
 
 
 def test_token_noise_keeps_token_count_and_entities(conll_train):

@@ -17,13 +17,16 @@ def convert_conll_cli(
     n_sents: int = typer.Option(10, "--n-sents", help="Sentences per doc (0: split only at -DOCSTART-)"),
     token_prefix: str = typer.Option("", "--token-prefix", help="Prefix to strip from every token, e.g. 'en:' (WikiANN)"),
     max_docs: Optional[int] = typer.Option(None, "--max-docs", help="Stop after this many docs"),
+    skip_malformed: bool = typer.Option(False, "--skip-malformed", help="Drop (and count) sentences with a malformed tag line instead of stopping"),
 ) -> None:
     """NER data in CoNLL columns (CoNLL-2003, WNUT-17, WikiANN) -> .spacy."""
     from ..corpus.conll import convert_conll
 
-    stats = convert_conll(input_path, output_path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs)
+    stats = convert_conll(input_path, output_path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs,
+                          skip_malformed=skip_malformed)
     if stats.dropped_lines:
-        msg.warn(f"Skipped {len(stats.dropped_lines)} malformed line(s), first at line {stats.dropped_lines[0]}")
+        msg.warn(f"Dropped {stats.dropped_sentences} sentence(s) ({stats.dropped_tokens} tokens) with "
+                 f"{len(stats.dropped_lines)} malformed line(s), first at {input_path}:{stats.dropped_lines[0]}")
     msg.good(f"{stats.docs} docs, {stats.sentences} sentences, {stats.tokens} tokens, "
              f"{stats.entities} entities ({stats.repaired_tags} IOB1 tags rewritten) -> {output_path}")
 
@@ -38,16 +41,21 @@ def convert_labeled_cli(
     labels: str = typer.Option("", "--labels", help="Comma-separated labels to include even if absent from the file"),
     lang: str = typer.Option("en", "--lang", help="Language of the tokenizer"),
     max_docs: Optional[int] = typer.Option(None, "--max-docs", help="Stop after this many docs"),
+    skip_unlabelled: bool = typer.Option(False, "--skip-unlabelled", help="Skip (and count) unlabelled lines instead of stopping"),
 ) -> None:
     """Text classification data (SST-2/5, TREC, SMS spam) -> .spacy with cats."""
-    from ..corpus.labeled_text import convert_labeled_text, parse_label_map
+    from ..corpus.labeled_text import convert_labeled_text, parse_label_map, rare_labels
 
     stats = convert_labeled_text(
         input_path, output_path, separator=separator, label_level=label_level, label_map=parse_label_map(label_map),
-        labels=[name for name in labels.split(",") if name], lang=lang, max_docs=max_docs,
+        labels=[name for name in labels.split(",") if name], lang=lang, max_docs=max_docs, skip_unlabelled=skip_unlabelled,
     )
     if stats.dropped_lines:
-        msg.warn(f"Skipped {len(stats.dropped_lines)} line(s) without label and text, first at line {stats.dropped_lines[0]}")
+        msg.warn(f"Skipped {len(stats.dropped_lines)} unlabelled line(s), first at {input_path}:{stats.dropped_lines[0]}")
+    rare = rare_labels(stats)
+    if rare and not label_map:
+        msg.warn(f"{len(rare)} label(s) occur only once ({', '.join(rare[:5])}): unlabelled lines? "
+                 f"Give --label-map to check every line's label")
     counts = ", ".join(f"{label} {n}" for label, n in sorted(stats.label_counts.items()))
     msg.good(f"{stats.docs} docs ({counts}) -> {output_path}")
 
@@ -63,9 +71,9 @@ def convert_spans_cli(
     from ..corpus.char_spans import convert_char_spans
 
     stats = convert_char_spans(input_path, output_path, alignment_mode=alignment_mode, lang=lang)
-    if stats.misaligned or stats.overlapping:
-        msg.warn(f"Dropped {stats.misaligned} entity span(s) not on token boundaries and "
-                 f"{stats.overlapping} overlapping span(s)")
+    if stats.misaligned or stats.overlapping or stats.empty_labels:
+        msg.warn(f"Dropped {stats.misaligned} entity span(s) not on token boundaries, "
+                 f"{stats.overlapping} overlapping span(s) and {stats.empty_labels} span(s) with an empty label")
     if stats.bad_lines:
         msg.warn(f"Skipped {len(stats.bad_lines)} unreadable line(s), first at line {stats.bad_lines[0]}")
     msg.good(f"{stats.docs} docs, {stats.entities} entities -> {output_path}")

@@ -17,8 +17,9 @@ def report_cli(
 ) -> None:
     """Metrics JSON + markdown table from `spacy evaluate --output` files and the training
     stats written by spacy_wv.TimedConsoleLogger.v1."""
-    from ..report import build_metrics, metrics_markdown, parse_system, write_report
+    from ..report import build_metrics, check_report_dir, metrics_markdown, parse_system, write_report
 
+    check_report_dir(output_dir)
     metrics = build_metrics(ner=[parse_system(s) for s in ner], textcat=[parse_system(s) for s in textcat])
     json_path, md_path = write_report(output_dir, metrics)
     print(metrics_markdown(metrics))

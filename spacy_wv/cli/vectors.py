@@ -11,6 +11,7 @@ import typer
 from wasabi import msg
 
 from ..errors import UserError
+from ..outputs import atomic_output_dir, check_output_dir
 from ._app import vectors_app
 
 RESULTS_JSON = "results.json"
@@ -50,18 +51,18 @@ def export_command(
     missing = [str(path) for path in inputs if not path.exists()]
     if missing:
         raise UserError(f"Input not found: {', '.join(missing)}")
-    if output_dir.exists() and not output_dir.is_dir():
-        raise UserError(f"Output path exists and is not a directory: {output_dir}")
+    check_output_dir(output_dir, "vectors", legacy=lambda path: (path / EXPORT_JSON).is_file())
     model, tokenizer = load_encoder(encoder)
     if not 0 <= remove_pcs < model.config.hidden_size:
         raise UserError(f"--remove-pcs must be between 0 and {model.config.hidden_size - 1}, got {remove_pcs}")
     result = export_vectors(model, tokenizer, inputs, settings)
     table = postprocess(result.table, center=center, remove_pcs=remove_pcs)
-    write_spacy_vectors(output_dir, result.words, table)
-    write_word2vec(output_dir / W2V_FILE, result.words, table)
     report = {"encoder": str(encoder), "inputs": [str(p) for p in inputs], "settings": vars(settings), "center": center, "remove_pcs": remove_pcs, "stats": result.stats,
               "tokenization": "whitespace" if whitespace else "spaCy blank English tokenizer"}
-    (output_dir / EXPORT_JSON).write_text(json.dumps(report, indent=2), encoding="utf8")
+    with atomic_output_dir(output_dir, kind="vectors") as tmp_dir:
+        write_spacy_vectors(tmp_dir, result.words, table)
+        write_word2vec(tmp_dir / W2V_FILE, result.words, table)
+        (tmp_dir / EXPORT_JSON).write_text(json.dumps(report, indent=2), encoding="utf8")
     total = result.stats["count_seconds"] + result.stats["sample_seconds"] + result.stats["encode_seconds"]
     msg.good(f"Wrote {len(result.words):,} vectors x {table.shape[1]} to {output_dir} (spaCy) and {output_dir / W2V_FILE} (word2vec text) "
              f"in {total:.0f}s: {result.stats['corpus_words'] / total:,.0f} corpus words/s")
@@ -89,13 +90,15 @@ def evaluate_command(
     for path in [*vectors, *similarity, *([analogy] if analogy else [])]:
         if not path.exists():
             raise UserError(f"Not found: {path}")
+    if output_dir is not None:
+        check_output_dir(output_dir, "evaluation", legacy=lambda path: {p.name for p in path.iterdir()} <= {RESULTS_JSON, RESULTS_PNG})
     sources = [load_source(path, name) for path, name in zip(vectors, display_names)]
     results = evaluate_sources(sources, similarity, analogy, top_n)
     print_results(results)
     if output_dir is not None:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / RESULTS_JSON).write_text(json.dumps(json_ready(results), indent=2), encoding="utf8")
-        plot_results(results, output_dir / RESULTS_PNG)
+        with atomic_output_dir(output_dir, kind="evaluation") as tmp_dir:
+            (tmp_dir / RESULTS_JSON).write_text(json.dumps(json_ready(results), indent=2), encoding="utf8")
+            plot_results(results, tmp_dir / RESULTS_PNG)
         msg.good(f"Wrote {output_dir / RESULTS_JSON} and {output_dir / RESULTS_PNG}")
 
 

@@ -15,6 +15,9 @@ from spacy.tokens import Doc, DocBin
 from spacy.util import filter_spans
 
 from ..errors import UserError
+from ..outputs import check_output_file
+from .conll import write_doc_bin
+from .text import iter_utf8_lines
 
 ALIGNMENT_MODES = ("strict", "expand", "contract")
 
@@ -25,6 +28,7 @@ class SpanStats:
     entities: int = 0
     misaligned: int = 0
     overlapping: int = 0
+    empty_labels: int = 0
     bad_lines: List[int] = field(default_factory=list)
 
 
@@ -47,39 +51,43 @@ def char_spans_to_docs(
         raise UserError(f"alignment_mode must be one of {ALIGNMENT_MODES}, got {alignment_mode!r}")
     stats = stats if stats is not None else SpanStats()
     nlp = spacy.blank(lang)
-    with path.open(encoding="utf8") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
+    for line_no, line in iter_utf8_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = record["text"]
+            triples = list(_entity_triples(record))
+        except (ValueError, KeyError, TypeError):
+            stats.bad_lines.append(line_no)
+            continue
+        if not isinstance(text, str):
+            stats.bad_lines.append(line_no)
+            continue
+        doc = nlp.make_doc(text)
+        spans = []
+        for start, end, label in triples:
+            if not label.strip():
+                stats.empty_labels += 1  # spaCy would drop an entity without a label
                 continue
-            try:
-                record = json.loads(line)
-                text = record["text"]
-                triples = list(_entity_triples(record))
-            except (ValueError, KeyError, TypeError):
-                stats.bad_lines.append(line_no)
-                continue
-            doc = nlp.make_doc(text)
-            spans = []
-            for start, end, label in triples:
-                span = doc.char_span(start, end, label=label, alignment_mode=alignment_mode)
-                if span is None or len(span) == 0:
-                    stats.misaligned += 1
-                else:
-                    spans.append(span)
-            kept = filter_spans(spans)
-            stats.overlapping += len(spans) - len(kept)
-            doc.ents = kept
-            stats.docs += 1
-            stats.entities += len(kept)
-            yield doc
+            span = doc.char_span(start, end, label=label, alignment_mode=alignment_mode)
+            if span is None or len(span) == 0:
+                stats.misaligned += 1
+            else:
+                spans.append(span)
+        kept = filter_spans(spans)
+        stats.overlapping += len(spans) - len(kept)
+        doc.ents = kept
+        stats.docs += 1
+        stats.entities += len(doc.ents)
+        yield doc
 
 
 def convert_char_spans(path: Path, output: Path, **kwargs) -> SpanStats:
+    check_output_file(output, ".spacy")
     stats = SpanStats()
     docs = list(char_spans_to_docs(path, stats=stats, **kwargs))
     if not docs:
         raise UserError(f"No documents found in {path}: expected one JSON object with a 'text' per line")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    DocBin(docs=docs, store_user_data=False).to_disk(output)
+    write_doc_bin(DocBin(docs=docs, store_user_data=False), Path(output))
     return stats

@@ -13,6 +13,8 @@ from spacy.training.iob_utils import biluo_tags_to_spans, iob_to_biluo
 from spacy.vocab import Vocab
 
 from ..errors import UserError
+from ..outputs import atomic_output_file, check_output_file
+from .text import iter_utf8_lines
 
 DOCSTART = "-DOCSTART-"
 Sentence = Tuple[List[str], List[str]]
@@ -28,6 +30,8 @@ class ConversionStats:
     entities: int = 0
     repaired_tags: int = 0
     dropped_lines: List[int] = field(default_factory=list)
+    dropped_sentences: int = 0
+    dropped_tokens: int = 0
 
 
 def iob1_to_iob2(tags: List[str]) -> Tuple[List[str], int]:
@@ -44,35 +48,66 @@ def iob1_to_iob2(tags: List[str]) -> Tuple[List[str], int]:
     return out, rewritten
 
 
-def read_sentences(path: Path, token_prefix: str, stats: ConversionStats) -> Iterator[Optional[Sentence]]:
-    """Yield (words, tags) per sentence; None marks a `-DOCSTART-` document boundary."""
+def tag_problem(columns: List[str]) -> Optional[str]:
+    """Why a token line cannot be read, or None: a tag is `O`, or `B-`/`I-` with a type."""
+    if len(columns) < 2:
+        return "no tag column"
+    tag = columns[-1]
+    if tag != "O" and (tag[:2] not in ("B-", "I-") or len(tag) == 2):
+        return f"malformed tag {tag!r} (expected O, B-TYPE or I-TYPE)"
+    return None
+
+
+def read_sentences(path: Path, token_prefix: str, stats: ConversionStats,
+                   skip_malformed: bool = False) -> Iterator[Optional[Sentence]]:
+    """Yield (words, tags) per sentence; None marks a `-DOCSTART-` document boundary. A
+    line with a malformed tag is an error naming it, or with `skip_malformed` drops its
+    whole sentence (counted): dropping only the line would glue its neighbours together."""
     words: List[str] = []
     tags: List[str] = []
-    with path.open(encoding="utf8") as f:
-        for line_no, line in enumerate(f, start=1):
-            line = line.strip().lstrip("\ufeff")
-            if not line:
-                if words:
-                    yield words, tags
-                    words, tags = [], []
-                continue
-            columns = line.split()
-            if columns[0] == DOCSTART:
-                if words:
-                    yield words, tags
-                    words, tags = [], []
-                yield None
-                continue
-            if len(columns) < 2 or not (columns[-1] == "O" or columns[-1][:2] in ("B-", "I-")):
-                stats.dropped_lines.append(line_no)
-                continue
-            word = columns[0]
-            if token_prefix and word.startswith(token_prefix) and len(word) > len(token_prefix):
-                word = word[len(token_prefix):]
-            words.append(word)
-            tags.append(columns[-1])
-    if words:
-        yield words, tags
+    bad = False
+
+    def finish():
+        nonlocal words, tags, bad
+        sentence = None if bad else (words, tags)
+        if bad:
+            stats.dropped_sentences += 1
+            stats.dropped_tokens += len(words)
+        words, tags, bad = [], [], False
+        return sentence
+
+    for line_no, line in iter_utf8_lines(path):
+        line = line.strip().lstrip("\ufeff")
+        if not line:
+            if words or bad:
+                sentence = finish()
+                if sentence:
+                    yield sentence
+            continue
+        columns = line.split()
+        if columns[0] == DOCSTART:
+            if words or bad:
+                sentence = finish()
+                if sentence:
+                    yield sentence
+            yield None
+            continue
+        problem = tag_problem(columns)
+        if problem:
+            if not skip_malformed:
+                raise UserError(f"{path}:{line_no}: {problem} in {line[:60]!r}; fix the line, or pass "
+                                f"--skip-malformed to drop its sentence")
+            stats.dropped_lines.append(line_no)
+            bad = True
+        word = columns[0]
+        if token_prefix and word.startswith(token_prefix) and len(word) > len(token_prefix):
+            word = word[len(token_prefix):]
+        words.append(word)
+        tags.append(columns[-1])
+    if words or bad:
+        sentence = finish()
+        if sentence:
+            yield sentence
 
 
 def _make_doc(vocab: Vocab, sentences: List[Sentence], stats: ConversionStats) -> Doc:
@@ -95,7 +130,7 @@ def _make_doc(vocab: Vocab, sentences: List[Sentence], stats: ConversionStats) -
 
 def conll_to_docs(
     path: Path, *, n_sents: int = 10, token_prefix: str = "", max_docs: Optional[int] = None,
-    vocab: Optional[Vocab] = None, stats: Optional[ConversionStats] = None,
+    vocab: Optional[Vocab] = None, stats: Optional[ConversionStats] = None, skip_malformed: bool = False,
 ) -> Iterator[Doc]:
     """Group sentences into documents: at each `-DOCSTART-`, and every `n_sents` sentences
     (0 = only at `-DOCSTART-`)."""
@@ -107,7 +142,7 @@ def conll_to_docs(
     vocab = vocab or Vocab()
     stats = stats if stats is not None else ConversionStats()
     pending: List[Sentence] = []
-    for item in read_sentences(path, token_prefix, stats):
+    for item in read_sentences(path, token_prefix, stats, skip_malformed):
         if max_docs is not None and stats.docs >= max_docs:
             return
         if item is not None:
@@ -121,15 +156,22 @@ def conll_to_docs(
 
 def convert_conll(
     path: Path, output: Path, *, n_sents: int = 10, token_prefix: str = "", max_docs: Optional[int] = None,
+    skip_malformed: bool = False,
 ) -> ConversionStats:
     """Write a `.spacy` DocBin; refuses an input without any sentence before writing."""
+    check_output_file(output, ".spacy")
     stats = ConversionStats()
     doc_bin = DocBin(attrs=["ORTH", "SENT_START", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
-    for doc in conll_to_docs(path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs, stats=stats):
+    for doc in conll_to_docs(path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs, stats=stats,
+                             skip_malformed=skip_malformed):
         doc_bin.add(doc)
     if stats.sentences == 0:
         raise UserError(f"No sentences found in {path}: expected one token per line with its tag in the last column")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    doc_bin.to_disk(output)
+    write_doc_bin(doc_bin, output)
     return stats
+
+
+def write_doc_bin(doc_bin: DocBin, output: Path) -> None:
+    """Write a `.spacy` file whole or not at all."""
+    with atomic_output_file(output) as tmp:
+        doc_bin.to_disk(tmp)

@@ -12,6 +12,9 @@ import spacy
 from spacy.tokens import Doc, DocBin
 
 from ..errors import UserError
+from ..outputs import check_output_file
+from .conll import write_doc_bin
+from .text import iter_utf8_lines
 
 SEPARATORS = {"space": " ", "tab": "\t"}
 LABEL_LEVELS = ("full", "coarse")
@@ -22,6 +25,7 @@ class LabeledTextStats:
     docs: int = 0
     label_counts: Dict[str, int] = field(default_factory=dict)
     dropped_lines: List[int] = field(default_factory=list)
+    unknown_labels: Dict[str, int] = field(default_factory=dict)
 
 
 def parse_label_map(spec: str) -> Dict[str, str]:
@@ -37,9 +41,12 @@ def parse_label_map(spec: str) -> Dict[str, str]:
 
 def read_labeled_lines(
     path: Path, *, separator: str = "space", label_level: str = "full", label_map: Optional[Dict[str, str]] = None,
-    stats: Optional[LabeledTextStats] = None,
+    stats: Optional[LabeledTextStats] = None, skip_unlabelled: bool = False,
 ) -> Iterator[Tuple[str, str]]:
-    """Yield (label, text) pairs; lines without a label and a text are counted and skipped."""
+    """Yield (label, text) pairs. An unlabelled line (no separator, no text, or, when a
+    label map or a label list is given, a first field that is none of their labels) is
+    an error naming its line, or with `skip_unlabelled` is skipped and counted. Blank
+    lines are skipped."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"Label-text file not found: {path}")
@@ -48,31 +55,42 @@ def read_labeled_lines(
     if label_level not in LABEL_LEVELS:
         raise UserError(f"label_level must be one of {LABEL_LEVELS}, got {label_level!r}")
     stats = stats if stats is not None else LabeledTextStats()
-    with path.open(encoding="utf8") as f:
-        for line_no, line in enumerate(f, start=1):
-            label, _, text = line.rstrip("\r\n").partition(SEPARATORS[separator])
-            label, text = label.strip(), text.strip()
-            if not label or not text:
-                stats.dropped_lines.append(line_no)
-                continue
-            if label_level == "coarse":
-                label = label.split(":", 1)[0]
-            if label_map:
-                label = label_map.get(label, label)
-            yield label, text
+    known = set(label_map or {}) | set((label_map or {}).values())
+    for line_no, line in iter_utf8_lines(path):
+        if not line.strip():
+            continue
+        label, _, text = line.rstrip("\r\n").partition(SEPARATORS[separator])
+        label, text = label.strip(), text.strip()
+        if label_level == "coarse":
+            label = label.split(":", 1)[0]
+        problem = None
+        if not label or not text:
+            problem = f"no {separator}-separated label and text"
+        elif known and label not in known:
+            problem = f"{label!r} is not a label of the label map ({', '.join(sorted(known))})"
+            stats.unknown_labels[label] = stats.unknown_labels.get(label, 0) + 1
+        if problem:
+            if not skip_unlabelled:
+                raise UserError(f"{path}:{line_no}: unlabelled line, {problem}: {line.strip()[:60]!r}; "
+                                f"fix it, or pass --skip-unlabelled to skip such lines")
+            stats.dropped_lines.append(line_no)
+            continue
+        if label_map:
+            label = label_map.get(label, label)
+        yield label, text
 
 
 def labeled_text_to_docs(
     path: Path, *, separator: str = "space", label_level: str = "full", label_map: Optional[Dict[str, str]] = None,
     labels: Sequence[str] = (), lang: str = "en", max_docs: Optional[int] = None,
-    stats: Optional[LabeledTextStats] = None,
+    stats: Optional[LabeledTextStats] = None, skip_unlabelled: bool = False,
 ) -> List[Doc]:
     """Every doc gets a score for every label (1.0 for its own), so an exclusive
     textcat sees the full label set even when a file lacks some label."""
     stats = stats if stats is not None else LabeledTextStats()
     pairs = []
     for label, text in read_labeled_lines(path, separator=separator, label_level=label_level,
-                                          label_map=label_map, stats=stats):
+                                          label_map=label_map, stats=stats, skip_unlabelled=skip_unlabelled):
         if max_docs is not None and len(pairs) >= max_docs:
             break
         pairs.append((label, text))
@@ -87,15 +105,22 @@ def labeled_text_to_docs(
     return docs
 
 
+def rare_labels(stats: LabeledTextStats) -> List[str]:
+    """Labels seen once in a file whose other labels are frequent: likely unlabelled
+    lines whose first word was read as a label (a label map catches them for sure)."""
+    if max(stats.label_counts.values(), default=0) < 10:
+        return []
+    return sorted(label for label, n in stats.label_counts.items() if n == 1)
+
+
 def convert_labeled_text(path: Path, output: Path, **kwargs) -> LabeledTextStats:
     """Write a `.spacy` DocBin; refuses a file with fewer than two labels before writing."""
+    check_output_file(output, ".spacy")
     stats = LabeledTextStats()
     docs = labeled_text_to_docs(path, stats=stats, **kwargs)
     if not docs:
         raise UserError(f"No labelled lines found in {path}: expected '<label> <text>' per line")
     if len(docs[0].cats) < 2:
         raise UserError(f"Only one label ({next(iter(docs[0].cats))}) in {path}: a classifier needs at least two")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    DocBin(docs=docs, store_user_data=False).to_disk(output)
+    write_doc_bin(DocBin(docs=docs, store_user_data=False), Path(output))
     return stats

@@ -87,7 +87,28 @@ def iter_documents(paths: Union[PathLike, Iterable[PathLike]], stats: Optional[R
             stats.documents += 1
             yield doc
     if stats.documents == 0:
-        raise UserError(f"empty corpus: no readable text in {', '.join(map(str, paths)) or 'no inputs'}")
+        where = ', '.join(map(str, paths)) or 'no inputs'
+        if stats.invalid_utf8_lines:
+            raise UserError(f"No UTF-8 text in {where}: {stats.invalid_utf8_lines} line(s) were not "
+                            f"valid UTF-8 and were skipped (Latin-1 or another encoding?); convert to UTF-8, e.g. iconv -f latin1 -t utf8")
+        if stats.binary_files_skipped:
+            raise UserError(f"No text in {where}: {len(stats.binary_files_skipped)} binary or unreadable file(s) skipped, "
+                            f"first {stats.binary_files_skipped[0]}")
+        if stats.bad_jsonl_lines:
+            raise UserError(f"No text in {where}: {stats.bad_jsonl_lines} jsonl line(s) without a 'text' string")
+        raise UserError(f"empty corpus: no readable text in {where}")
+
+
+def iter_utf8_lines(path: Path) -> Iterator[Tuple[int, str]]:
+    """`(line_number, line)` of a UTF-8 text file, line ends kept; UserError naming the
+    file and line at the first line that is not UTF-8 (a converter must not guess)."""
+    with Path(path).open("rb") as f:
+        for line_number, raw in enumerate(f, start=1):
+            try:
+                yield line_number, raw.decode("utf8")
+            except UnicodeDecodeError as err:
+                raise UserError(f"{path}:{line_number} is not valid UTF-8 (byte 0x{raw[err.start]:02x} at column "
+                                f"{err.start + 1}): convert the file to UTF-8, e.g. iconv -f latin1 -t utf8") from None
 
 
 def _is_corpus_file(path: Path) -> bool:

@@ -8,7 +8,9 @@ offsets (spacy-transformers aligns wordpieces to spaCy tokens by offsets):
 - `bpe`: RoBERTa / GPT-2 style byte-level BPE (<s> <pad> </s> <unk> <mask>), never unknown.
 - `unigram`: SentencePiece style (Metaspace, "▁" marks a word start), `<s> text </s>`.
 """
+import hashlib
 import itertools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
@@ -17,10 +19,14 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 from tqdm import tqdm
 
 from ..errors import UserError
-from .atomic_dir import atomic_output_dir
+from ..outputs import InterruptFlag, as_path_list, atomic_output_dir, check_output_dir
 from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
 
 TOKENIZER_FILE = "tokenizer.json"
+# What `save_pretrained` writes for a fast tokenizer: a directory holding only these
+# (and a tokenizer.json) was made by an earlier version of `spacy_wv tokenizer`.
+TOKENIZER_FILES = {TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json",
+                   "merges.txt", "added_tokens.json"}
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,8 @@ def train_tokenizer(
     if min_frequency < 1:
         raise UserError(f"min_frequency must be at least 1, got {min_frequency}")
     output_dir = Path(output_dir)
-    if output_dir.exists() and any(output_dir.iterdir()) and not (output_dir / TOKENIZER_FILE).exists():
-        raise UserError(f"{output_dir} exists and does not hold a tokenizer; choose an empty or new directory")
+    check_output_dir(output_dir, "tokenizer", legacy=is_legacy_tokenizer_dir)
+    inputs = as_path_list(inputs)
 
     stats = stats if stats is not None else ReadStats()
     docs = iter_documents(inputs, stats)
@@ -82,11 +88,19 @@ def train_tokenizer(
     total = corpus_bytes(find_text_files(inputs))
     if max_mb is not None:
         total = min(total, int(max_mb * 1e6))
-    with tqdm(total=total, unit="B", unit_scale=True, desc="Reading") as bar:
-        stream = _bounded(itertools.chain([first], docs), stats, total, bar)
+    # The trainer pulls documents from Rust, which swallows a KeyboardInterrupt raised in
+    # our iterator: Ctrl-C sets a flag that ends the stream, and nothing is saved.
+    with InterruptFlag() as interrupted, tqdm(total=total, unit="B", unit_scale=True, desc="Reading") as bar:
+        stream = _bounded(itertools.chain([first], docs), stats, total, bar, interrupted)
         tokenizer = _new_tokenizer(kind, specials, lowercase)
         trainer = _trainer(kind, vocab_size, min_frequency, all_specials, specials)
-        tokenizer.train_from_iterator(stream, trainer=trainer)
+        try:
+            tokenizer.train_from_iterator(stream, trainer=trainer)
+        except Exception as err:  # e.g. a unigram vocabulary smaller than the corpus's character set
+            interrupted.raise_if_set()
+            raise UserError(f"Could not train a {kind} tokenizer of {vocab_size} tokens on {', '.join(map(str, inputs))}: "
+                            f"{' '.join(str(err).split())}" + (" (raise --vocab-size)" if "vocab" in str(err).lower() else "")) from None
+        interrupted.raise_if_set()
     stats.warn_skipped()
     tokenizer.post_processor = _post_processor(kind, tokenizer, specials)
 
@@ -103,9 +117,30 @@ def train_tokenizer(
         # Without this, PreTrainedTokenizerFast resets the byte-level pre-tokenizer's prefix space.
         add_prefix_space=kind == "bpe",
     )
-    with atomic_output_dir(output_dir) as tmp_dir:
+    with atomic_output_dir(output_dir, kind="tokenizer") as tmp_dir:
         fast.save_pretrained(tmp_dir)
     return fast
+
+
+def is_legacy_tokenizer_dir(path: Path) -> bool:
+    names = {p.name for p in path.iterdir()}
+    return TOKENIZER_FILE in names and names <= TOKENIZER_FILES
+
+
+def tokenizer_fingerprint(tokenizer_file: Path) -> str:
+    """A hash of what decides the ids a tokenizer gives a text (normalizer, pre-tokenizer,
+    model with its vocabulary, added tokens), read from a `tokenizer.json`. Padding,
+    truncation and post-processing are left out: saving a tokenizer again (as `pretrain`
+    does beside the model) may change them, never the ids of a text."""
+    tokenizer_file = Path(tokenizer_file)
+    try:
+        spec = json.loads(tokenizer_file.read_text(encoding="utf8"))
+    except (OSError, ValueError) as err:
+        raise UserError(f"Cannot read the tokenizer {tokenizer_file}: {' '.join(str(err).split())}") from None
+    if not isinstance(spec, dict) or "model" not in spec:
+        raise UserError(f"{tokenizer_file} is not a Hugging Face tokenizer file (no 'model'); train one with `python -m spacy_wv tokenizer`")
+    decisive = {key: spec.get(key) for key in ("added_tokens", "normalizer", "pre_tokenizer", "model")}
+    return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode("utf8")).hexdigest()
 
 
 def tokenizer_kind(tokenizer) -> str:
@@ -114,8 +149,10 @@ def tokenizer_kind(tokenizer) -> str:
     return type(backend.model).__name__.lower()
 
 
-def _bounded(docs: Iterable[str], stats: ReadStats, max_bytes: int, bar: tqdm) -> Iterable[str]:
+def _bounded(docs: Iterable[str], stats: ReadStats, max_bytes: int, bar: tqdm, interrupted: InterruptFlag) -> Iterable[str]:
     for doc in docs:
+        if interrupted.set:
+            return
         yield doc
         bar.update(min(stats.bytes_read, max_bytes) - bar.n)
         if stats.bytes_read >= max_bytes:

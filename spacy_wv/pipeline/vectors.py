@@ -31,7 +31,16 @@ LAST_LAYER = -1
     default_config={"pooling": "mean", "layers": [LAST_LAYER], "normalize": False},
 )
 def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], normalize: bool) -> "ContextualVectors":
-    return ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize)
+    component = ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize)
+    component.encoder_width = lambda: _encoder_width(nlp)  # the vector width when a batch has only empty docs
+    return component
+
+
+def _encoder_width(nlp: Language) -> int:
+    from ..vectors.encoder import pipeline_hf_model
+
+    hf_model = pipeline_hf_model(nlp)
+    return int(hf_model.transformer.config.hidden_size) if hf_model is not None else 0
 
 
 class ContextualVectors:
@@ -82,6 +91,7 @@ class ContextualVectors:
         if pieces:
             vectors = pool_wordpieces(numpy.concatenate(pieces), all_lengths, self.pooling, windows=numpy.concatenate(windows))
         else:
+            width = getattr(self, "encoder_width", lambda: 0)()
             vectors = numpy.zeros((all_lengths.size, width), dtype="float32")
         if self.normalize:
             norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)

@@ -1,8 +1,10 @@
 """Load, validate and resolve a pretraining config; every problem is one `UserError` line."""
+import difflib
 import hashlib
+import inspect
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 from confection import ConfigValidationError
 from spacy import util
@@ -64,12 +66,41 @@ def load_pretrain_config(path: Path, overrides: Optional[Dict[str, Any]] = None)
     if not path.is_file():
         raise UserError(f"Config file not found: {path}")
     try:
+        raw = util.load_config(path, interpolate=False)
+        check_override_keys(raw, overrides or {})
         config = util.load_config(path, overrides=overrides or {}, interpolate=True)
     except ConfigValidationError as err:
         raise UserError(f"Invalid config {path}: {one_line(err)}") from None
+    except UserError:
+        raise
     except Exception as err:  # the config parser raises several types for malformed files
         raise UserError(f"Could not read config {path}: {one_line(err)}") from None
     return config
+
+
+def check_override_keys(config: Config, overrides: Dict[str, Any]) -> None:
+    """Every `--section.key` override names a key that exists: in the config, a
+    [training] setting, or an argument of the function a section registers. A misspelt
+    key (`--paths.trian`) would otherwise be added silently and change nothing."""
+    known = set(known_keys(config))
+    for key in overrides:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean --{close[0]}?" if close else f"; the sections are {', '.join(SECTIONS)}"
+            raise UserError(f"The override --{key} names no setting of the config{hint}")
+
+
+def known_keys(config: Config) -> Iterator[str]:
+    for section in config:
+        if not isinstance(config[section], dict):
+            continue
+        yield from (f"{section}.{key}" for key in config[section])
+    yield from (f"training.{f.name}" for f in fields(TrainingSettings))
+    for section, (registry_name, key) in REGISTERED_SECTIONS.items():
+        name = config.get(section, {}).get(key)
+        if name is not None and registry.has(registry_name, name):
+            params = inspect.signature(registry.get(registry_name, name)).parameters
+            yield from (f"{section}.{param}" for param in params)
 
 
 def one_line(err: Exception) -> str:
@@ -116,6 +147,8 @@ def training_settings(section: Dict[str, Any]) -> TrainingSettings:
         raise UserError(f"[training] has unknown setting(s): {', '.join(unknown)}.")
     values = {**{k: f.default for k, f in known.items()}, **section}
     t = TrainingSettings(**values)
+    if not isinstance(t.seed, int) or isinstance(t.seed, bool) or not 0 <= t.seed < 2**32:
+        raise UserError(f"[training] seed must be an integer from 0 to {2**32 - 1}, got {t.seed}.")
     if t.max_steps is None and t.max_minutes is None:
         raise UserError("[training] needs a stopping rule: set max_steps or max_minutes (or both: the first reached ends the run).")
     if t.max_steps is not None and (not isinstance(t.max_steps, int) or t.max_steps <= 0):

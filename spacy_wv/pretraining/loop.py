@@ -4,6 +4,7 @@ Setup (validation first, then files) lives in `prepare_run`; `train` is the loop
 grad accumulation, LR schedule, autocast, optional torch.compile, DDP, periodic eval on
 held-back tokens, metrics.jsonl, atomic checkpoints and exact resume.
 """
+import hashlib
 import json
 import math
 import signal
@@ -18,7 +19,9 @@ from tqdm import tqdm
 from wasabi import msg, row
 
 from ..corpus.shards import ShardReader
+from ..corpus.tokenizer_training import TOKENIZER_FILE, tokenizer_fingerprint
 from ..errors import UserError
+from ..outputs import check_output_dir, write_marker
 from .batching import PackedCorpus, WindowSampler
 from .checkpoint import latest_checkpoint, load_checkpoint, read_state, rng_state, save_checkpoint, set_rng_state
 from .config import PretrainSettings, micro_batch_seqs
@@ -38,6 +41,7 @@ class Run:
     corpus: PackedCorpus
     batch_seqs: int
     resume_from: Optional[Path]
+    data_fingerprint: str = ""
 
 
 def load_tokenizer(path: Path):
@@ -45,6 +49,10 @@ def load_tokenizer(path: Path):
 
     if not path.is_dir():
         raise UserError(f"Tokenizer directory not found: {path} ([paths] tokenizer); run `python -m spacy_wv tokenizer` first.")
+    if not (path / TOKENIZER_FILE).is_file():
+        raise UserError(f"No tokenizer at {path} (missing {TOKENIZER_FILE}; [paths] tokenizer): "
+                        f"run `python -m spacy_wv tokenizer` first.")
+    tokenizer_fingerprint(path / TOKENIZER_FILE)  # a one-line error for a corrupt tokenizer.json
     try:
         return AutoTokenizer.from_pretrained(str(path))
     except Exception as err:
@@ -53,33 +61,59 @@ def load_tokenizer(path: Path):
 
 def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, allow_config_change: bool = False) -> Run:
     """Every check that can fail on user input, before anything is written."""
+    output_dir = Path(output_dir)
+    resuming = check_output_dir(output_dir, "pretrain", legacy=lambda path: (path / CONFIG_FILE).is_file())
     tokenizer = load_tokenizer(settings.tokenizer_path)
     reader = ShardReader(settings.train_path)
-    if reader.vocab_size != len(tokenizer):
-        raise UserError(
-            f"The token shards at {settings.train_path} were encoded with a vocabulary of {reader.vocab_size}, "
-            f"but the tokenizer at {settings.tokenizer_path} has {len(tokenizer)}: encode the corpus with this tokenizer."
-        )
+    check_shards_match_tokenizer(reader, settings.train_path, settings.tokenizer_path, len(tokenizer))
     objective = settings.objective
     objective.bind(tokenizer, reader.doc_sep_id)
     training = settings.training
     corpus = PackedCorpus(reader, training.seq_len, objective.prefix_id(tokenizer), training.eval_tokens)
     batch_seqs = micro_batch_seqs(training, world_size)
     WindowSampler(corpus, batch_seqs, training.seed, 0, world_size)  # raises if the corpus is too small
-    output_dir = Path(output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise UserError(f"The output path {output_dir} is a file, not a directory.")
-    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / CONFIG_FILE).exists():
-        raise UserError(f"The output directory {output_dir} is not empty and holds no pretraining run ({CONFIG_FILE}); choose another.")
-    resume_from = latest_checkpoint(output_dir)
+    resume_from = latest_checkpoint(output_dir) if resuming else None
     if resume_from is not None:
-        saved_hash = read_state(resume_from)["config_hash"]
+        state = read_state(resume_from)
+        saved_hash = state["config_hash"]
         if saved_hash != settings.config_hash and not allow_config_change:
             raise UserError(
                 f"{resume_from} was made with a different config (hash {saved_hash}, now {settings.config_hash}); "
                 "use a new output directory, or pass --allow-config-change to resume anyway."
             )
-    return Run(settings, output_dir, tokenizer, corpus, batch_seqs, resume_from)
+        saved_data = state.get("data_fingerprint")
+        if saved_data is not None and saved_data != reader.data_fingerprint:
+            raise UserError(
+                f"The token shards at {settings.train_path} changed since {resume_from} was saved "
+                f"(data {saved_data}, now {reader.data_fingerprint}): resuming would train on other data; "
+                "use a new output directory, or restore the shards it was trained on."
+            )
+    return Run(settings, output_dir, tokenizer, corpus, batch_seqs, resume_from, reader.data_fingerprint)
+
+
+def check_shards_match_tokenizer(reader: ShardReader, shard_dir: Path, tokenizer_dir: Path, vocab_size: int) -> None:
+    """The shards were encoded with this very tokenizer: same fingerprint (vocabulary,
+    normalizer, pre-tokenizer), not only the same vocabulary size."""
+    encode_again = f"encode the corpus with this tokenizer (`python -m spacy_wv encode {tokenizer_dir} ...`)"
+    if reader.vocab_size != vocab_size:
+        raise UserError(
+            f"The token shards at {shard_dir} were encoded with a vocabulary of {reader.vocab_size}, "
+            f"but the tokenizer at {tokenizer_dir} has {vocab_size}: {encode_again}."
+        )
+    tokenizer_file = tokenizer_dir / TOKENIZER_FILE
+    fingerprint = tokenizer_fingerprint(tokenizer_file)
+    recorded = reader.meta.get("tokenizer_fingerprint")
+    if recorded is None:
+        # Shards of earlier versions record the hash of the tokenizer file's bytes.
+        if reader.meta.get("tokenizer_sha256") == hashlib.sha256(tokenizer_file.read_bytes()).hexdigest():
+            return
+        raise UserError(f"The token shards at {shard_dir} do not record that the tokenizer at {tokenizer_dir} "
+                        f"made them (made by an older version, or with another tokenizer): {encode_again}.")
+    if recorded != fingerprint:
+        raise UserError(
+            f"The token shards at {shard_dir} were encoded with another tokenizer "
+            f"({reader.meta.get('tokenizer_dir', 'unknown')}) than {tokenizer_dir}, of the same size but other ids: {encode_again}."
+        )
 
 
 def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype]:
@@ -161,6 +195,7 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
     out = run.output_dir
     if env.is_main:
         out.mkdir(parents=True, exist_ok=True)
+        write_marker(out, "pretrain")
         settings.encoder.adapt_tokenizer(run.tokenizer)
         run.tokenizer.save_pretrained(out)
         settings.config.to_disk(out / CONFIG_FILE)
@@ -277,7 +312,7 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
             rng_states = gather_objects(env, rng_state(mask_generator))
             if env.is_main:
                 state = {"step": step, "tokens": tokens, "elapsed_s": elapsed(), "sampler": sampler.state_dict(),
-                         "config_hash": settings.config_hash, "world_size": env.world_size, "seed": training.seed}
+                         "config_hash": settings.config_hash, "data_fingerprint": run.data_fingerprint, "world_size": env.world_size, "seed": training.seed}
                 save_checkpoint(out, step, model, optimizer, rng_states, state, training.keep_checkpoints)
             barrier(env)
     bar.close()

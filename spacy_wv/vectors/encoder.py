@@ -14,8 +14,11 @@ def load_encoder(path: Path) -> Tuple["object", "object"]:
     if (path / "config.json").is_file():
         from transformers import AutoModel, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
-        model = AutoModel.from_pretrained(str(path))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
+            model = AutoModel.from_pretrained(str(path))
+        except (OSError, ValueError, KeyError, TypeError) as err:  # a corrupt config.json, tokenizer or weights
+            raise UserError(f"Could not load the encoder at {path}: {' '.join(str(err).split())[:300]}") from None
         return _checked(model.eval(), tokenizer, path)
     raise UserError(f"Not an encoder dir (no config.json) nor a spaCy pipeline (no config.cfg): {path}")
 
@@ -24,12 +27,21 @@ def _from_pipeline(path: Path):
     import spacy
 
     nlp = spacy.load(path)
-    for name, component in nlp.pipeline:
+    hf_model = pipeline_hf_model(nlp)
+    if hf_model is not None:
+        return _checked(hf_model.transformer.eval(), hf_model.tokenizer, path)
+    raise UserError(f"The pipeline at {path} has no transformer component to take the encoder from")
+
+
+def pipeline_hf_model(nlp):
+    """The spacy-transformers HF wrapper (`.transformer`, `.tokenizer`) of the first
+    transformer component of a pipeline, or None."""
+    for _, component in nlp.pipeline:
         shims = getattr(getattr(component, "model", None), "layers", [None])[0]
         hf_model = getattr(getattr(shims, "shims", [None])[0], "_hfmodel", None) if shims is not None else None
         if hf_model is not None and getattr(hf_model, "transformer", None) is not None:
-            return _checked(hf_model.transformer.eval(), hf_model.tokenizer, path)
-    raise UserError(f"The pipeline at {path} has no transformer component to take the encoder from")
+            return hf_model
+    return None
 
 
 def _checked(model, tokenizer, path: Path):

@@ -93,6 +93,42 @@ def test_missing_tokenizer_is_a_user_error(corpus, tmp_path):
 
 def test_a_folder_that_is_not_a_shard_dir_is_never_replaced(tiny_tokenizer_dir, corpus, tmp_path):
     (tmp_path / "notes.txt").write_text("mine", encoding="utf8")
-    with pytest.raises(UserError, match="does not hold token shards"):
+    with pytest.raises(UserError, match="not token shards"):
         encode_corpus(tiny_tokenizer_dir, [corpus], tmp_path, overwrite=True)
     assert (tmp_path / "notes.txt").read_text(encoding="utf8") == "mine"
+
+
+def test_workers_give_the_same_shards_and_a_str_path_is_one_input(tiny_tokenizer_dir, corpus, tmp_path):
+    one = encode_corpus(tiny_tokenizer_dir, [corpus], tmp_path / "one", batch_size=5, shard_tokens=15_000, workers=1)
+    two = encode_corpus(str(tiny_tokenizer_dir), str(corpus), tmp_path / "two", batch_size=5, shard_tokens=15_000,
+                        workers=2)
+    assert one["shards"] == two["shards"] and one["n_docs"] == two["n_docs"] and len(one["shards"]) > 2
+    for shard in one["shards"]:
+        assert (tmp_path / "one" / shard["file"]).read_bytes() == (tmp_path / "two" / shard["file"]).read_bytes()
+
+
+def test_shards_record_the_tokenizer_fingerprint_and_sizes(tiny_tokenizer_dir, corpus, tmp_path):
+    from spacy_wv.corpus.tokenizer_training import tokenizer_fingerprint
+
+    meta = encode_corpus(tiny_tokenizer_dir, [corpus], tmp_path / "shards", workers=1)
+    assert meta["tokenizer_fingerprint"] == tokenizer_fingerprint(tiny_tokenizer_dir / "tokenizer.json")
+    for shard in meta["shards"]:
+        assert (tmp_path / "shards" / shard["file"]).stat().st_size == 2 * shard["n_tokens"]
+        assert isinstance(shard["crc32"], int)
+
+
+def test_legacy_shard_dir_is_recognised_as_shards(tiny_tokenizer_dir, corpus, tmp_path):
+    """Shards written before markers (meta.json without a fingerprint): replaced with
+    --overwrite, as shards of another tokenizer."""
+    import json
+
+    out = tmp_path / "shards"
+    encode_corpus(tiny_tokenizer_dir, [corpus], out, workers=1)
+    (out / ".spacy_wv-shards").unlink()
+    meta = json.loads((out / "meta.json").read_text(encoding="utf8"))
+    del meta["tokenizer_fingerprint"]
+    (out / "meta.json").write_text(json.dumps(meta), encoding="utf8")
+    with pytest.raises(UserError, match="shards of another tokenizer"):
+        encode_corpus(tiny_tokenizer_dir, [corpus], out, workers=1)
+    encode_corpus(tiny_tokenizer_dir, [corpus], out, workers=1, overwrite=True)
+    assert (out / ".spacy_wv-shards").is_file()

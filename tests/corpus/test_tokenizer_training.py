@@ -131,6 +131,6 @@ def test_retraining_replaces_a_tokenizer_but_not_other_files(small_corpus, tmp_p
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("mine", encoding="utf8")
-    with pytest.raises(UserError, match="does not hold a tokenizer"):
+    with pytest.raises(UserError, match="not a tokenizer made by"):
         train_tokenizer([small_corpus], other, vocab_size=600)
     assert (other / "notes.txt").read_text(encoding="utf8") == "mine"

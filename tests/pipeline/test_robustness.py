@@ -31,7 +31,7 @@ def _check(nlp, doc, text):
     else:
         assert set(doc.cats) == {"negative", "positive"}
         if len(doc):
-            assert sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-4)
+            assert all(0.0 <= score <= 1.0 for score in doc.cats.values())  # NaN fails too
 
 
 def test_hard_texts_in_one_batch_and_alone(pipelines):

@@ -43,23 +43,6 @@ def monkeypatch_module():
         yield patch
 
 
-@pytest.fixture(scope="session")
-def tiny_shards(tiny_tokenizer_dir, text_slice, tmp_path_factory) -> Path:
-    from transformers import AutoTokenizer
-
-    from spacy_wv.corpus.shards import ShardWriter
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
-    out = tmp_path_factory.mktemp("shards")
-    # Small shards, so that windows, held-back tokens and the sampler cross shard ends.
-    writer = ShardWriter(out, len(tokenizer), tokenizer.sep_token_id, shard_tokens=60_000)
-    for block in text_slice.read_text(encoding="utf8").split("\n\n"):
-        if block.strip():
-            writer.add(tokenizer(block, add_special_tokens=False)["input_ids"])
-    writer.close()
-    return out
-
-
 def tiny_overrides(shards: Path, tokenizer: Path, **extra) -> Dict:
     return {"paths.train": str(shards), "paths.tokenizer": str(tokenizer), **TINY, **extra}
 

@@ -68,7 +68,7 @@ def test_overrides_reach_the_settings():
     ({"training.max_steps": None, "training.max_minutes": None}, "needs a stopping rule"),
     ({"training.seq_len": 1024}, "exceeds \\[encoder\\] max_length"),
     ({"training.precision": "fp16"}, "precision = 'fp16' is unknown"),
-    ({"training.batch_size": 32}, "unknown setting"),
+    ({"training.batch_size": 32}, "--training.batch_size names no setting of the config; did you mean --training.batch_tokens"),
     ({"training.max_steps": -5}, "max_steps must be a positive integer"),
     ({"schedule.decay": "step"}, "decay = 'step' is unknown"),
     ({"encoder.family": "gpt2"}, "needs a bidirectional encoder"),

@@ -84,7 +84,7 @@ def test_resuming_with_another_config_is_refused_unless_allowed(reference_run, m
 def test_a_foreign_non_empty_output_dir_is_refused(tmp_path, mlm_overrides):
     (tmp_path / "notes.txt").write_text("mine")
     settings = resolve_settings(load_pretrain_config(MLM_CONFIG, mlm_overrides))
-    with pytest.raises(UserError, match="not empty"):
+    with pytest.raises(UserError, match=r"holds 1 other file\(s\) \(notes.txt\), not a pretraining run"):
         prepare_run(settings, tmp_path, world_size=1)
 
 
@@ -149,3 +149,41 @@ def test_causal_lm_trains_a_gpt2_that_loads(tmp_path, tiny_shards, tiny_tokenize
     assert model.config.model_type == "gpt2" and model.config.n_layer == 2
     assert json.loads((tmp_path / "config.json").read_text())["architectures"] == ["GPT2LMHeadModel"]
     assert (tmp_path / STATE_DIR).is_dir()
+
+
+def test_resuming_on_changed_shards_is_refused(reference_run, mlm_overrides, tiny_tokenizer_dir, text_slice, tmp_path):
+    from spacy_wv.corpus.encode import encode_corpus
+
+    changed = tmp_path / "shards"
+    encode_corpus(tiny_tokenizer_dir, [text_slice], changed, shard_tokens=50_000, workers=1)  # other shard sizes
+    settings = resolve_settings(load_pretrain_config(MLM_CONFIG, {**mlm_overrides, "paths.train": str(changed)}))
+    with pytest.raises(UserError, match="changed since"):
+        prepare_run(settings, reference_run, world_size=1, allow_config_change=True)
+
+
+def test_a_pretrained_model_dir_serves_as_the_tokenizer_of_its_shards(reference_run, mlm_overrides, tmp_path):
+    """Continued pretraining: the tokenizer saved beside the model has the fingerprint
+    of the one the shards were encoded with."""
+    settings = resolve_settings(load_pretrain_config(MLM_CONFIG, {**mlm_overrides, "paths.tokenizer": str(reference_run)}))
+    assert prepare_run(settings, tmp_path / "continued", world_size=1).resume_from is None
+
+
+def test_shards_of_an_earlier_version_are_checked_by_the_file_hash(tiny_shards, tiny_tokenizer_dir, tmp_path):
+    import hashlib
+    import shutil
+
+    from spacy_wv.corpus.shards import ShardReader
+    from spacy_wv.pretraining.loop import check_shards_match_tokenizer
+
+    old = tmp_path / "old_shards"
+    shutil.copytree(tiny_shards, old)
+    meta = json.loads((old / "meta.json").read_text(encoding="utf8"))
+    del meta["tokenizer_fingerprint"]
+    meta["tokenizer_sha256"] = hashlib.sha256((tiny_tokenizer_dir / "tokenizer.json").read_bytes()).hexdigest()
+    (old / "meta.json").write_text(json.dumps(meta), encoding="utf8")
+    reader = ShardReader(old)
+    check_shards_match_tokenizer(reader, old, tiny_tokenizer_dir, reader.vocab_size)
+    meta["tokenizer_sha256"] = "0" * 64
+    (old / "meta.json").write_text(json.dumps(meta), encoding="utf8")
+    with pytest.raises(UserError, match="older version, or with another tokenizer"):
+        check_shards_match_tokenizer(ShardReader(old), old, tiny_tokenizer_dir, reader.vocab_size)

@@ -1,8 +1,11 @@
 """Every config resolves, and every function this package registers resolves from a config."""
+import io
+
 import pytest
 import spacy
 from spacy.util import load_config, registry
-from thinc.api import Config
+from spacy.training import Example
+from thinc.api import Config, Model
 
 from .tiny_pipelines import REPO
 
@@ -43,7 +46,16 @@ REGISTERED = {
 def test_registered_function_resolves(registry_name, func):
     block = {f"@{registry_name}": func, **REGISTERED[registry_name][func]}
     resolved = registry.resolve(Config({"x": block}))["x"]
-    assert callable(resolved)
+    if registry_name == "architectures":
+        assert isinstance(resolved, Model) and resolved.name
+    elif registry_name == "augmenters":
+        nlp = spacy.blank("en")
+        doc = nlp("Peter Blackburn visited London yesterday .")
+        (augmented,) = list(resolved(nlp, Example(doc, doc)))
+        assert isinstance(augmented, Example) and len(augmented.reference) == len(doc)
+    else:
+        log_step, finalize = resolved(spacy.blank("en"), io.StringIO(), io.StringIO())
+        assert callable(log_step) and callable(finalize)
 
 
 def test_entry_points_declare_every_registered_name():

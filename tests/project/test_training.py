@@ -25,7 +25,7 @@ def test_ner_pipeline_trains_and_learns_the_mix(ner_dir):
     weights = mix.get_param("weights")
     assert weights.shape == (3,) and abs(weights).max() > 0  # moved from its all-zero start
     stats = json.loads((ner_dir.parent / "training_stats.json").read_text())
-    assert stats["steps"] == STEPS and stats["words"] > 0 and stats["seconds"] >= 0
+    assert stats["steps"] == STEPS and stats["words"] > 0 and stats["seconds"] > 0
     doc = nlp("EU rejects German call to boycott British lamb.")
     assert doc._.trf_data.model_output["hidden_states"][0].shape[-1] == 64
 
@@ -36,6 +36,8 @@ def test_textcat_pipeline_uses_label_smoothing_and_scores_every_label(textcat_di
     assert type(textcat).__name__ == "SmoothedTextCategorizer" and textcat.cfg["label_smoothing"] == 0.1
     mix = next(node for node in textcat.model.walk() if node.name == "scalar_mix")
     assert abs(mix.get_param("weights")).max() > 0
-    for doc in nlp.pipe(["a stirring , funny and finally transporting re-imagining", "dull and lifeless ."]):
+    docs = list(nlp.pipe(["a stirring , funny and finally transporting re-imagining", "dull and lifeless ."]))
+    for doc in docs:
         assert set(doc.cats) == {"negative", "positive"}
-        assert sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-4)
+        assert all(0.0 < score < 1.0 for score in doc.cats.values())
+    assert docs[0].cats["positive"] != docs[1].cats["positive"]  # the scores depend on the text

@@ -49,10 +49,10 @@ def _conll_slices(base: Path, data_dir: Path) -> Tuple[Path, Path]:
     return train_path, dev_path
 
 
-def tiny_ner_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
+def tiny_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, name: str = "ner") -> Path:
     base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
     base.mkdir(exist_ok=True)
-    return _train(base, "ner", "ner.cfg", encoder_dir, *_conll_slices(base, data_dir))
+    return _train(base, name, "ner.cfg", encoder_dir, *_conll_slices(base, data_dir))
 
 
 def tiny_fasttext_vectors(tmp_path_factory, text_file: Path) -> Path:

@@ -1,0 +1,53 @@
+"""The default pretraining config's encoder family (ModernBERT, not the hand-built BERT
+of the plumbing tests) through what users run after `pretrain`: `spacy train` with the
+project's NER config, `wv_vectors`, and `vectors export`."""
+import json
+
+import numpy
+import pytest
+import spacy
+
+from spacy_wv.cli import app
+
+from .tiny_pipelines import tiny_ner_pipeline
+
+
+@pytest.fixture(scope="module")
+def modernbert_ner(tmp_path_factory, data_dir, tiny_modernbert_dir):
+    return tiny_ner_pipeline(tmp_path_factory, data_dir, tiny_modernbert_dir, name="ner_modernbert")
+
+
+def test_spacy_train_on_the_default_family(modernbert_ner, tiny_modernbert_dir):
+    nlp = spacy.load(modernbert_ner)
+    assert nlp.pipe_names == ["transformer", "ner"]
+    hf_config = nlp.get_pipe("transformer").model.layers[0].shims[0]._hfmodel.transformer.config
+    assert hf_config.model_type == "modernbert" and hf_config.hidden_size == 64
+    doc = nlp("EU rejects German call to boycott British lamb.")
+    assert doc.has_annotation("ENT_IOB") and all(e.label_ in {"LOC", "MISC", "ORG", "PER"} for e in doc.ents)
+
+
+def test_wv_vectors_on_the_default_family(modernbert_ner):
+    nlp = spacy.load(modernbert_ner)
+    nlp.add_pipe("wv_vectors")
+    doc = nlp("The bank raised rates. We sat on the river bank.")
+    assert doc.tensor.shape == (len(doc), 64) and numpy.isfinite(doc.tensor).all()
+    bank1, bank2 = doc[1], doc[10]
+    assert bank1.text == bank2.text == "bank"
+    assert not numpy.allclose(bank1.vector, bank2.vector)  # contextual: the same word differs by context
+    assert -1.0 <= bank1.similarity(bank2) <= 1.0
+    assert nlp("").vector.shape == (64,)
+
+
+def test_vectors_export_from_the_default_family(tiny_modernbert_dir, text_slice, tmp_path):
+    from typer.testing import CliRunner
+
+    corpus = tmp_path / "small.txt"
+    corpus.write_text(text_slice.read_text(encoding="utf8")[:20_000], encoding="utf8")
+    out = tmp_path / "vectors"
+    result = CliRunner().invoke(app, ["vectors", "export", str(tiny_modernbert_dir), str(out), str(corpus),
+                                      "--n-words", "200", "--contexts", "2"])
+    assert result.exit_code == 0, result.output
+    vectors = spacy.load(out).vocab.vectors
+    # 200 requested; that none may be dropped is the export's own test (issue 10, item 5).
+    assert 150 < vectors.shape[0] <= 200 and vectors.shape[1] == 64 and numpy.isfinite(vectors.data).all()
+    assert json.loads((out / "export.json").read_text(encoding="utf8"))["encoder"].endswith("encoder")
