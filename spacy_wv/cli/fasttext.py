@@ -6,6 +6,7 @@ import typer
 from wasabi import msg
 
 from ..errors import UserError
+from ..outputs import check_output_file
 from ._app import vectors_app
 
 
@@ -29,8 +30,7 @@ def fasttext_command(
 
     settings = FastTextSettings(dim=dim, epochs=epochs, min_count=min_count, window=window, max_words=max_words,
                                 lang=lang, workers=workers, seed=seed).check()
-    if output.is_dir():
-        raise UserError(f"Output is a directory; give a file path (e.g. {output / 'fasttext.txt'})")
+    check_output_file(output, suffix=".txt")
     if output.exists() and output.read_bytes()[:64].split(b"\n")[0].count(b" ") != 1:
         raise UserError(f"Output exists and is not a word2vec text file; refusing to replace it: {output}")
     stats = train_fasttext(inputs, output, settings)

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from ..corpus.text import ReadStats, corpus_bytes, find_text_files, iter_documents
 from ..errors import UserError
+from ..outputs import atomic_output_file
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,11 @@ def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSet
         )
     if len(model.wv) == 0:
         raise UserError(f"No word occurs --min-count {settings.min_count} times; lower it or give more text")
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out_file.with_name(f".{out_file.name}.tmp")
     words = model.wv.index_to_key[:settings.max_words]  # most frequent first
-    with tmp_out.open("w", encoding="utf8") as out:
+    with atomic_output_file(out_file) as tmp_out, tmp_out.open("w", encoding="utf8") as out:
         out.write(f"{len(words)} {settings.dim}\n")
         for word in words:
             out.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
-    os.replace(tmp_out, out_file)
     return {"tokens": n_tokens, "words": len(words),
             "dim": settings.dim, "tokenize_s": round(tokenized_s, 1),
             "seconds": round(time.perf_counter() - started, 1)}

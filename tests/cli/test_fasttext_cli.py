@@ -46,7 +46,7 @@ def test_bad_settings(monkeypatch, capsys, corpus, tmp_path, args, message):
 
 def test_refuses_a_directory_or_a_file_that_is_not_vectors(monkeypatch, capsys, corpus, tmp_path):
     code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path, corpus)
-    assert code == 1 and "Output is a directory" in printed
+    assert code == 1 and "is a directory: give a file name ending in .txt" in printed
     notes = tmp_path / "notes.txt"
     notes.write_text("my precious notes, not vectors\n")
     code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", notes, corpus)

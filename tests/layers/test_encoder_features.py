@@ -12,23 +12,6 @@ from spacy_wv.layers.frozen_encoder import FeatureCache, _windows
 
 
 @pytest.fixture(scope="module")
-def tiny_modernbert_dir(tiny_tokenizer_dir, tmp_path_factory):
-    import torch
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
-
-    from spacy_wv.pretraining.encoder import transformer_encoder
-
-    torch.manual_seed(0)
-    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
-    spec = transformer_encoder("modernbert", width=64, depth=2, heads=2, ffn_size=128, max_length=512, dropout=0.0)
-    spec.adapt_tokenizer(tokenizer)
-    out = tmp_path_factory.mktemp("modernbert")
-    AutoModelForMaskedLM.from_config(spec.hf_config(tokenizer)).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="module")
 def nlp():
     return spacy.blank("en")
 
