@@ -32,6 +32,7 @@ def export_command(
     remove_pcs: int = typer.Option(0, "--remove-pcs", help="Remove the top D principal components (all-but-the-top; implies --center)"),
     lowercase: bool = typer.Option(False, "--lowercase", help="Count and average word types case-insensitively (keys lower-cased)"),
     whitespace: bool = typer.Option(False, "--whitespace", help="The text is pre-tokenised: split words at whitespace instead of spaCy's English tokenizer"),
+    segmenter: Optional[str] = typer.Option(None, "--segmenter", help="Chinese text: cut words with jieba (words) or char (characters) instead of spaCy's English tokenizer"),
     max_words: int = typer.Option(128, "--max-words", help="Longest context, in words (longer lines are cut)"),
     batch_size: int = typer.Option(64, "--batch-size", help="Contexts per encoder batch"),
     seed: int = typer.Option(0, "--seed", help="Seed of the occurrence sampling"),
@@ -45,7 +46,7 @@ def export_command(
         raise UserError("Give --layer or --layers, not both")
     settings = ExportSettings(
         n_words=n_words, contexts=contexts, layers=_layer_list(layer, layers), pooling=pooling, lowercase=lowercase,
-        whitespace=whitespace, max_words=max_words, batch_size=batch_size, seed=seed,
+        whitespace=whitespace, segmenter=segmenter, max_words=max_words, batch_size=batch_size, seed=seed,
     ).check()
     missing = [str(path) for path in inputs if not path.exists()]
     if missing:
@@ -60,7 +61,7 @@ def export_command(
     write_spacy_vectors(output_dir, result.words, table)
     write_word2vec(output_dir / W2V_FILE, result.words, table)
     report = {"encoder": str(encoder), "inputs": [str(p) for p in inputs], "settings": vars(settings), "center": center, "remove_pcs": remove_pcs, "stats": result.stats,
-              "tokenization": "whitespace" if whitespace else "spaCy blank English tokenizer"}
+              "tokenization": f"{segmenter} segmenter" if segmenter else "whitespace" if whitespace else "spaCy blank English tokenizer"}
     (output_dir / EXPORT_JSON).write_text(json.dumps(report, indent=2), encoding="utf8")
     total = result.stats["count_seconds"] + result.stats["sample_seconds"] + result.stats["encode_seconds"]
     msg.good(f"Wrote {len(result.words):,} vectors x {table.shape[1]} to {output_dir} (spaCy) and {output_dir / W2V_FILE} (word2vec text) "
