@@ -1,7 +1,8 @@
 """Weibo NER (Peng & Dredze 2015, the revised "2nd" annotations) -> spaCy Docs.
 
 One character per line, `CHAR DIGIT <TAB> TAG`: the digit after each character is its
-position in its jieba word (`科0 技1`) and is stripped. Tags are BIO over four types,
+position in its jieba word (`科0 技1`, two digits from the 11th character of a word)
+and is stripped. Tags are BIO over four types,
 each named (`.NAM`) or nominal (`.NOM`): `labels="named"` keeps the named mentions
 as PER/ORG/LOC/GPE (the usual "Weibo NE" task); `labels="all"` keeps all eight labels
 (PER.NAM, PER.NOM, ...). A blank line ends a message; each message becomes one Doc of
@@ -27,6 +28,10 @@ from .conll import iob1_to_iob2
 
 LABEL_SETS = ("named", "all")
 TAG = re.compile(r"^(O|[BI]-[A-Z]+\.(NAM|NOM))$")
+# The character, then its position in its jieba word: one digit, or two in words of more
+# than ten characters (`310` is the character 3 at position 10). A broken emoji in the
+# source is two U+FFFD characters on one line.
+TOKEN = re.compile(r"^(.+?)(\d+)$", re.DOTALL)
 
 
 @dataclass
@@ -55,11 +60,12 @@ def read_weibo(path: Path, bad: BadLines) -> Iterator[Tuple[List[str], List[str]
                 continue
             token, sep, tag = line.partition("\t")
             tag = tag.strip()
-            if not sep or len(token) < 2 or not token[-1].isdigit() or not TAG.match(tag):
+            match = TOKEN.match(token)
+            if not sep or match is None or not TAG.match(tag):
                 bad.report(line_no, line, "expected CHARACTER+POSITION-DIGIT<TAB>TAG (e.g. '科0\\tB-ORG.NAM')")
                 broken = True
                 continue
-            chars.append(token[:-1])
+            chars.append(match.group(1))
             tags.append(tag)
     if chars or broken:
         yield chars, tags, not broken

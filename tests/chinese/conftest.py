@@ -1,7 +1,12 @@
 """Chinese fixtures: a slice of the real Chinese text, a Chinese tokenizer, a tiny encoder."""
+import shutil
 from pathlib import Path
 
 import pytest
+import torch
+from spacy.cli.train import train
+
+from spacy_wv.corpus.weibo import convert_weibo
 
 # Mixed script, traditional characters, full-width Latin/digits/punctuation/space, emoji.
 AWKWARD = [
@@ -49,3 +54,32 @@ def zh_encoder_dir(zh_tokenizer_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def zh_lines(zh_slice):
     return [line for line in zh_slice.read_text(encoding="utf8").splitlines() if len(line) > 20][:200]
+
+
+REPO = Path(__file__).resolve().parents[2]
+STEPS = 6
+
+
+def train_pipeline(out, config, train_path, dev_path, **overrides):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train(REPO / "configs" / config, out, overrides={
+            "paths.train": str(train_path), "paths.dev": str(dev_path), "paths.training_stats": str(out / "stats.json"),
+            "training.max_steps": STEPS, "training.eval_frequency": STEPS, "training.optimizer.learn_rate.warmup_steps": 1,
+            **overrides})
+    finally:
+        torch.set_num_threads(threads)
+    return out / "model-last"
+
+
+@pytest.fixture(scope="session")
+def weibo_ner_pipeline(data_dir, zh_encoder_dir, tmp_path_factory):
+    base = tmp_path_factory.mktemp("zh_ner")
+    convert_weibo(data_dir / "weibo_ner" / "train.conll", base / "train.spacy", max_docs=24)
+    convert_weibo(data_dir / "weibo_ner" / "dev.conll", base / "dev.spacy", max_docs=8)
+    encoder = base / "encoder"
+    shutil.copytree(zh_encoder_dir, encoder)
+    model = train_pipeline(base / "out", "zh_ner.cfg", base / "train.spacy", base / "dev.spacy", **{"paths.encoder": str(encoder)})
+    shutil.rmtree(encoder)  # the pipeline holds the encoder's weights and tokenizer itself
+    return model
