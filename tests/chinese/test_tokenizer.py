@@ -85,3 +85,21 @@ def test_cjk_fraction():
 def test_unigram_vocabulary_smaller_than_the_characters_is_a_user_error(zh_slice, tmp_path):
     with pytest.raises(UserError, match="distinct characters"):
         train_tokenizer([zh_slice], tmp_path / "tok", kind="unigram", vocab_size=500)
+
+
+def test_encoding_streams_chinese_text_to_shards(zh_tokenizer_dir, zh_slice, tmp_path):
+    import numpy as np
+
+    from spacy_wv.corpus.encode import encode_corpus
+    from spacy_wv.corpus.shards import ShardReader
+
+    encode_corpus(zh_tokenizer_dir, [zh_slice], tmp_path / "shards", shard_tokens=50_000)
+    reader = ShardReader(tmp_path / "shards")
+    tokens = np.concatenate([np.asarray(a) for a in reader.arrays])
+    assert len(reader.arrays) > 1
+    tokenizer = AutoTokenizer.from_pretrained(zh_tokenizer_dir)
+    text = zh_slice.read_text(encoding="utf8")
+    n_cjk = sum(is_cjk(c) for c in text)
+    pieces = tokenizer.convert_ids_to_tokens(tokens[tokens != reader.doc_sep_id][:2000].tolist())
+    assert sum(is_cjk(p) for p in pieces) > 1500
+    assert len(tokens) >= n_cjk  # at least one piece per character
