@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo all test setup clean
+.PHONY: demo all zh-demo zh-all test setup clean
 
 $(STAMP): setup.cfg requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ demo: $(STAMP)
 
 all: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run all
+
+zh-demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run zh-demo
+
+zh-all: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run zh-all
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(BIN)/python -m pytest tests -q

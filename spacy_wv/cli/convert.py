@@ -77,3 +77,41 @@ def convert_spans_cli(
     if stats.bad_lines:
         msg.warn(f"Skipped {len(stats.bad_lines)} unreadable line(s), first at line {stats.bad_lines[0]}")
     msg.good(f"{stats.docs} docs, {stats.entities} entities -> {output_path}")
+
+
+@convert_app.command("weibo")
+def convert_weibo_cli(
+    input_path: Path = typer.Argument(..., help="Weibo NER file: 'CHAR+DIGIT<TAB>TAG' per line, blank line between messages"),
+    output_path: Path = typer.Argument(..., help="Output .spacy file"),
+    labels: str = typer.Option("named", "--labels", help="named (PER/ORG/LOC/GPE named mentions) or all (the 8 .NAM/.NOM labels)"),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first malformed line instead of skipping its message"),
+    max_docs: Optional[int] = typer.Option(None, "--max-docs", help="Stop after this many messages"),
+) -> None:
+    """Weibo NER (Chinese social media, one character per line) -> .spacy, one Doc per message."""
+    from ..corpus.weibo import convert_weibo
+
+    stats = convert_weibo(input_path, output_path, labels=labels, strict=strict, max_docs=max_docs)
+    if stats.bad_lines.lines:
+        msg.warn(f"{stats.bad_lines.summary()}; dropped {stats.skipped_messages} message(s)")
+    counts = ", ".join(f"{label} {n}" for label, n in sorted(stats.label_counts.items()))
+    msg.good(f"{stats.docs} docs, {stats.chars} characters, {stats.entities} entities ({counts}) -> {output_path}")
+
+
+@convert_app.command("tnews")
+def convert_tnews_cli(
+    input_path: Path = typer.Argument(..., help="TNEWS JSON lines: {'label_desc': ..., 'sentence': ...}"),
+    output_path: Path = typer.Argument(..., help="Output .spacy file"),
+    labels_file: Optional[Path] = typer.Option(None, "--labels-file", help="TNEWS labels.json: every category, also those absent from this split"),
+    segmenter: str = typer.Option("char", "--segmenter", help="spaCy zh segmenter: char or jieba"),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first unreadable line instead of skipping it"),
+    max_docs: Optional[int] = typer.Option(None, "--max-docs", help="Stop after this many docs"),
+) -> None:
+    """TNEWS news titles (Chinese, CLUE/FewCLUE JSON lines) -> .spacy with cats."""
+    from ..corpus.tnews import convert_tnews
+
+    stats = convert_tnews(input_path, output_path, labels_path=labels_file, segmenter=segmenter, strict=strict, max_docs=max_docs)
+    if stats.bad_lines.lines:
+        msg.warn(stats.bad_lines.summary())
+    if stats.unlabeled:
+        msg.warn(f"Skipped {stats.unlabeled} line(s) without a label")
+    msg.good(f"{stats.docs} docs in {len(stats.label_counts)} categories -> {output_path}")

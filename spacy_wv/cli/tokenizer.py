@@ -17,6 +17,7 @@ def tokenizer_command(
     lowercase: bool = typer.Option(True, "--lowercase/--cased", help="Lowercase (and, for wordpiece, strip accents) before tokenizing."),
     min_frequency: int = typer.Option(2, "--min-frequency", help="Least count of a merged piece (wordpiece, bpe)."),
     max_mb: Optional[float] = typer.Option(None, "--max-mb", help="Train on at most this many MB of the inputs."),
+    cjk: str = typer.Option("auto", "--cjk", help="auto, chars or off: cut every CJK character out as its own piece (as Chinese BERT); auto: always for wordpiece, else when the text is at least 10% CJK."),
 ):
     """Train a subword tokenizer on raw text."""
     from ..corpus.text import ReadStats
@@ -25,7 +26,8 @@ def tokenizer_command(
     stats = ReadStats()
     start = time.perf_counter()
     tokenizer = train_tokenizer(inputs, output_dir, kind=kind, vocab_size=vocab_size, lowercase=lowercase,
-                                min_frequency=min_frequency, max_mb=max_mb, stats=stats)
+                                min_frequency=min_frequency, max_mb=max_mb, stats=stats, cjk=cjk)
     msg.good(f"Trained a {kind} tokenizer of {len(tokenizer)} tokens on {stats.documents} documents "
-             f"({stats.bytes_read / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
+             f"({stats.bytes_read / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s"
+             f"{'; CJK characters split' if tokenizer.cjk_chars else ''}")
     msg.text(f"Saved to {output_dir}")

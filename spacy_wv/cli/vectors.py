@@ -33,6 +33,7 @@ def export_command(
     remove_pcs: int = typer.Option(0, "--remove-pcs", help="Remove the top D principal components (all-but-the-top; implies --center)"),
     lowercase: bool = typer.Option(False, "--lowercase", help="Count and average word types case-insensitively (keys lower-cased)"),
     whitespace: bool = typer.Option(False, "--whitespace", help="The text is pre-tokenised: split words at whitespace instead of spaCy's English tokenizer"),
+    segmenter: Optional[str] = typer.Option(None, "--segmenter", help="Chinese text: cut words with jieba (words) or char (characters) instead of spaCy's English tokenizer"),
     max_words: int = typer.Option(128, "--max-words", help="Longest context, in words (longer lines are cut)"),
     batch_size: int = typer.Option(64, "--batch-size", help="Contexts per encoder batch"),
     seed: int = typer.Option(0, "--seed", help="Seed of the occurrence sampling"),
@@ -46,7 +47,7 @@ def export_command(
         raise UserError("Give --layer or --layers, not both")
     settings = ExportSettings(
         n_words=n_words, contexts=contexts, layers=_layer_list(layer, layers), pooling=pooling, lowercase=lowercase,
-        whitespace=whitespace, max_words=max_words, batch_size=batch_size, seed=seed,
+        whitespace=whitespace, segmenter=segmenter, max_words=max_words, batch_size=batch_size, seed=seed,
     ).check()
     missing = [str(path) for path in inputs if not path.exists()]
     if missing:
@@ -58,7 +59,7 @@ def export_command(
     result = export_vectors(model, tokenizer, inputs, settings)
     table = postprocess(result.table, center=center, remove_pcs=remove_pcs)
     report = {"encoder": str(encoder), "inputs": [str(p) for p in inputs], "settings": vars(settings), "center": center, "remove_pcs": remove_pcs, "stats": result.stats,
-              "tokenization": "whitespace" if whitespace else "spaCy blank English tokenizer"}
+              "tokenization": f"{segmenter} segmenter" if segmenter else "whitespace" if whitespace else "spaCy blank English tokenizer"}
     with atomic_output_dir(output_dir, kind="vectors") as tmp_dir:
         write_spacy_vectors(tmp_dir, result.words, table)
         write_word2vec(tmp_dir / W2V_FILE, result.words, table)

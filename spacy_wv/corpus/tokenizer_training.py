@@ -7,6 +7,18 @@ offsets (spacy-transformers aligns wordpieces to spaCy tokens by offsets):
 - `wordpiece`: BERT style ([PAD] [UNK] [CLS] [SEP] [MASK]), `[CLS] text [SEP]`.
 - `bpe`: RoBERTa / GPT-2 style byte-level BPE (<s> <pad> </s> <unk> <mask>), never unknown.
 - `unigram`: SentencePiece style (Metaspace, "▁" marks a word start), `<s> text </s>`.
+
+CJK text (`cjk`): as in Chinese BERT, every CJK ideograph is cut out as its own word
+before the subword model sees it, so it becomes one piece (or, for a character rarer
+than the vocabulary allows, [UNK] for wordpiece, its bytes for bpe, <unk> for unigram);
+Latin words and digits in between keep their subword pieces, and offsets still point
+into the original text. wordpiece does it with BertNormalizer's `handle_chinese_chars`
+(spaces around each ideograph); bpe and unigram split at each ideograph without adding
+a word marker, so decoding gives the text back. Chinese text is also NFKC-normalised
+(full-width Latin, digits and punctuation become their ASCII forms).
+`chars` turns it on, `off` off; `auto` turns it on when at least CJK_AUTO_SHARE of the
+first CJK_SAMPLE_CHARS characters read are CJK. wordpiece splits ideographs on `auto`
+even in English text, as BERT's normalizer always has (then without NFKC).
 """
 import hashlib
 import itertools
@@ -20,6 +32,7 @@ from tqdm import tqdm
 
 from ..errors import UserError
 from ..outputs import InterruptFlag, as_path_list, atomic_output_dir, check_output_dir
+from .segment import CJK_CLASS, cjk_fraction
 from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -49,6 +62,9 @@ SPECIAL_TOKENS: Dict[str, SpecialTokens] = {
 # RoBERTa's order, so that ids match what RoBERTa-style code expects (<s>=0, <pad>=1, </s>=2).
 BPE_VOCAB_ORDER = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 KINDS = tuple(SPECIAL_TOKENS)
+CJK_MODES = ("auto", "chars", "off")
+CJK_SAMPLE_CHARS = 200_000
+CJK_AUTO_SHARE = 0.1
 
 
 def train_tokenizer(
@@ -62,14 +78,18 @@ def train_tokenizer(
     max_mb: Optional[float] = None,
     model_max_length: int = 512,
     stats: Optional[ReadStats] = None,
+    cjk: str = "auto",
 ):
     """Train a `kind` tokenizer on the documents of `inputs` and save it to `output_dir`
     (replacing a tokenizer saved there before). `special_tokens` are extra special tokens
     added after the five every kind has; `max_mb` stops reading after that many MB
     (10^6 bytes on disk); `min_frequency` does not apply to `unigram`. Returns the
-    `PreTrainedTokenizerFast`."""
+    `PreTrainedTokenizerFast`; `tokenizer.cjk_chars` says whether CJK characters are
+    split (see the module docstring for `cjk`)."""
     if kind not in SPECIAL_TOKENS:
         raise UserError(f"Unknown tokenizer kind '{kind}': choose one of {', '.join(KINDS)}")
+    if cjk not in CJK_MODES:
+        raise UserError(f"Unknown cjk mode '{cjk}': choose one of {', '.join(CJK_MODES)}")
     specials = SPECIAL_TOKENS[kind]
     all_specials = (BPE_VOCAB_ORDER if kind == "bpe" else specials.in_vocab_order()) + list(special_tokens or [])
     if vocab_size <= len(all_specials):
@@ -85,6 +105,8 @@ def train_tokenizer(
     stats = stats if stats is not None else ReadStats()
     docs = iter_documents(inputs, stats)
     first = next(docs)  # raises UserError for missing inputs or an empty corpus
+    chinese = cjk == "chars" or (cjk == "auto" and cjk_fraction(_sample_text(inputs)) >= CJK_AUTO_SHARE)
+    split_cjk = chinese or (cjk == "auto" and kind == "wordpiece")
     total = corpus_bytes(find_text_files(inputs))
     if max_mb is not None:
         total = min(total, int(max_mb * 1e6))
@@ -92,14 +114,15 @@ def train_tokenizer(
     # our iterator: Ctrl-C sets a flag that ends the stream, and nothing is saved.
     with InterruptFlag() as interrupted, tqdm(total=total, unit="B", unit_scale=True, desc="Reading") as bar:
         stream = _bounded(itertools.chain([first], docs), stats, total, bar, interrupted)
-        tokenizer = _new_tokenizer(kind, specials, lowercase)
+        tokenizer = _new_tokenizer(kind, specials, lowercase, split_cjk, nfkc=chinese)
         trainer = _trainer(kind, vocab_size, min_frequency, all_specials, specials)
         try:
             tokenizer.train_from_iterator(stream, trainer=trainer)
         except Exception as err:  # e.g. a unigram vocabulary smaller than the corpus's character set
             interrupted.raise_if_set()
             raise UserError(f"Could not train a {kind} tokenizer of {vocab_size} tokens on {', '.join(map(str, inputs))}: "
-                            f"{' '.join(str(err).split())}" + (" (raise --vocab-size)" if "vocab" in str(err).lower() else "")) from None
+                            f"{' '.join(str(err).split())}" + (" (raise --vocab-size; Chinese text needs several thousand)"
+                                                                   if "vocab" in str(err).lower() else "")) from None
         interrupted.raise_if_set()
     stats.warn_skipped()
     tokenizer.post_processor = _post_processor(kind, tokenizer, specials)
@@ -119,6 +142,7 @@ def train_tokenizer(
     )
     with atomic_output_dir(output_dir, kind="tokenizer") as tmp_dir:
         fast.save_pretrained(tmp_dir)
+    fast.cjk_chars = split_cjk
     return fast
 
 
@@ -149,6 +173,16 @@ def tokenizer_kind(tokenizer) -> str:
     return type(backend.model).__name__.lower()
 
 
+def _sample_text(inputs: Sequence[PathLike]) -> str:
+    """The first CJK_SAMPLE_CHARS characters of the corpus (a second, separate read)."""
+    sample = ""
+    for doc in iter_documents(inputs, ReadStats()):
+        sample += doc[: CJK_SAMPLE_CHARS - len(sample)]
+        if len(sample) >= CJK_SAMPLE_CHARS:
+            break
+    return sample
+
+
 def _bounded(docs: Iterable[str], stats: ReadStats, max_bytes: int, bar: tqdm, interrupted: InterruptFlag) -> Iterable[str]:
     for doc in docs:
         if interrupted.set:
@@ -159,25 +193,33 @@ def _bounded(docs: Iterable[str], stats: ReadStats, max_bytes: int, bar: tqdm, i
             return
 
 
-def _new_tokenizer(kind: str, specials: SpecialTokens, lowercase: bool) -> Tokenizer:
+def _new_tokenizer(kind: str, specials: SpecialTokens, lowercase: bool, split_cjk: bool, nfkc: bool = False) -> Tokenizer:
+    cjk_split = [pre_tokenizers.Split(Regex(f"[{CJK_CLASS}]"), "isolated")] if split_cjk else []
     if kind == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=specials.unk))
-        tokenizer.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase)
+        bert = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase, handle_chinese_chars=split_cjk)
+        tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), bert]) if nfkc else bert
         tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tokenizer.decoder = decoders.WordPiece()
     elif kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token=specials.unk))
-        tokenizer.normalizer = normalizers.Sequence([normalizers.NFC()] + ([normalizers.Lowercase()] if lowercase else []))
+        tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC() if nfkc else normalizers.NFC()] + ([normalizers.Lowercase()] if lowercase else []))
         # A prefix space makes a word at the start of a text the same piece as mid-text.
-        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+        # With CJK splitting it is one leading space for the whole text (ByteLevel's own
+        # would go before every ideograph), stripped again by the decoder.
+        if split_cjk:
+            tokenizer.normalizer = normalizers.Sequence([tokenizer.normalizer, normalizers.Prepend(" ")])
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(cjk_split + [pre_tokenizers.ByteLevel(add_prefix_space=not split_cjk)])
         tokenizer.decoder = decoders.ByteLevel()
     else:
         tokenizer = Tokenizer(models.Unigram())
         # Line breaks and tabs become word boundaries too, not pieces glued to words.
         tokenizer.normalizer = normalizers.Sequence(
             [normalizers.NFKC(), normalizers.Replace(Regex(r"\s+"), " ")] + ([normalizers.Lowercase()] if lowercase else []))
-        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-        tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+        # With CJK splitting, "▁" only where the text has a space (and at its start).
+        scheme = "first" if split_cjk else "always"
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(cjk_split + [pre_tokenizers.Metaspace(replacement="▁", prepend_scheme=scheme)])
+        tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme=scheme)
     return tokenizer
 
 

@@ -21,7 +21,11 @@ IGNORE_INDEX = -100
 
 def word_start_table(tokenizer) -> np.ndarray:
     """For every vocabulary id, whether the piece starts a word: WordPiece marks
-    continuations (`##`), byte-level BPE marks starts (`Ġ`), Unigram/Metaspace `▁`."""
+    continuations (`##`), byte-level BPE marks starts (`Ġ`), Unigram/Metaspace `▁`.
+    A CJK character piece always starts one (a tokenizer trained with `--cjk` gives
+    each ideograph its own piece, without a marker for bpe and unigram)."""
+    from .chinese_wwm import cjk_piece_chars
+
     vocab = tokenizer.get_vocab()
     starts = np.zeros(len(tokenizer), dtype=bool)
     model = tokenizer.backend_tokenizer.model
@@ -35,7 +39,7 @@ def word_start_table(tokenizer) -> np.ndarray:
         marker = "Ġ" if n_g >= n_u else "▁"
         for piece, idx in vocab.items():
             starts[idx] = piece.startswith(marker)
-    return starts
+    return starts | (cjk_piece_chars(tokenizer) != "")
 
 
 class MaskedLMModule(nn.Module):
@@ -82,11 +86,12 @@ class CausalLMModule(nn.Module):
 class MaskedLM:
     name = "masked-token"
 
-    def __init__(self, mask_rate: float, mask_token_prob: float, random_token_prob: float, whole_word: bool):
+    def __init__(self, mask_rate: float, mask_token_prob: float, random_token_prob: float, whole_word: bool, segmenter: Optional[str] = None):
         self.mask_rate = mask_rate
         self.mask_token_prob = mask_token_prob
         self.random_token_prob = random_token_prob
         self.whole_word = whole_word
+        self.segmenter = segmenter
 
     def check_encoder(self, spec: EncoderSpec) -> None:
         if spec.family not in MASKED_FAMILIES:
@@ -105,6 +110,11 @@ class MaskedLM:
         self.special = torch.from_numpy(special)
         self.word_start = torch.from_numpy(word_start_table(tokenizer) | special)
         self.replacement_ids = torch.from_numpy(np.flatnonzero(~special))
+        self.segment_starts = None
+        if self.whole_word and self.segmenter:
+            from .chinese_wwm import SegmentedWordStarts
+
+            self.segment_starts = SegmentedWordStarts(tokenizer, self.segmenter)
 
     def wrap(self, model, spec: EncoderSpec) -> nn.Module:
         return MaskedLMModule(model, spec.family)
@@ -121,6 +131,8 @@ class MaskedLM:
             # A word is masked when the draw at its first piece is; every piece then
             # looks back to the start of its word (a running max over start positions).
             starts = self.word_start[input_ids].clone()
+            if self.segment_starts is not None:
+                starts = self.segment_starts(input_ids, starts)
             starts[:, 0] = True
             positions = torch.arange(input_ids.shape[1]).expand_as(input_ids)
             word_start_pos = torch.where(starts, positions, 0).cummax(dim=1).values
@@ -165,6 +177,19 @@ class CausalLM:
 
 @registry.misc("spacy_wv.MaskedLM.v1")
 def masked_lm(mask_rate: float = 0.15, mask_token_prob: float = 0.8, random_token_prob: float = 0.1, whole_word: bool = True) -> MaskedLM:
+    return masked_lm_v2(mask_rate, mask_token_prob, random_token_prob, whole_word, segmenter=None)
+
+
+@registry.misc("spacy_wv.MaskedLM.v2")
+def masked_lm_v2(mask_rate: float = 0.15, mask_token_prob: float = 0.8, random_token_prob: float = 0.1, whole_word: bool = True,
+                 segmenter: Optional[str] = None) -> MaskedLM:
+    """v1 plus `segmenter` ("jieba" or "char"): with whole_word, runs of CJK characters
+    are cut into words by it and a word's characters are masked together (Chinese wwm)."""
+    if segmenter is not None:
+        from ..corpus.segment import SEGMENTERS
+
+        if segmenter not in SEGMENTERS:
+            raise UserError(f"[objective] segmenter must be one of {', '.join(SEGMENTERS)} or null, got {segmenter!r}.")
     if not 0.0 < mask_rate < 1.0:
         raise UserError(f"[objective] mask_rate must be in (0, 1), got {mask_rate}.")
     if mask_token_prob < 0 or random_token_prob < 0 or mask_token_prob + random_token_prob > 1.0:
@@ -172,7 +197,7 @@ def masked_lm(mask_rate: float = 0.15, mask_token_prob: float = 0.8, random_toke
             f"[objective] mask_token_prob ({mask_token_prob}) and random_token_prob ({random_token_prob}) "
             "must be non-negative and sum to at most 1 (the rest keeps the original token)."
         )
-    return MaskedLM(mask_rate, mask_token_prob, random_token_prob, whole_word)
+    return MaskedLM(mask_rate, mask_token_prob, random_token_prob, whole_word, segmenter)
 
 
 @registry.misc("spacy_wv.CausalLM.v1")

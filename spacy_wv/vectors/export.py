@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy
 from tqdm import tqdm
@@ -38,6 +38,7 @@ class ExportSettings:
     pooling: str = "mean"
     lowercase: bool = False
     whitespace: bool = False
+    segmenter: Optional[str] = None  # "jieba" or "char": Chinese words (corpus/segment.py)
     max_words: int = 128
     batch_size: int = 64
     seed: int = 0
@@ -58,18 +59,24 @@ class ExportResult:
     stats: Dict[str, float]
 
 
-def iter_contexts(paths: Sequence[Path], whitespace: bool, max_words: int) -> Iterator[List[str]]:
+def iter_contexts(paths: Sequence[Path], whitespace: bool, max_words: int, segmenter: Optional[str] = None) -> Iterator[List[str]]:
     """The corpus as lists of words: each non-blank line of each document, tokenised by
-    a blank English spaCy tokenizer (or split at whitespace for pre-tokenised text), cut
-    into pieces of at most `max_words` words."""
-    tokenizer = None
-    if not whitespace:
+    a blank English spaCy tokenizer (or split at whitespace for pre-tokenised text, or
+    cut by a Chinese word segmenter), cut into pieces of at most `max_words` words."""
+    tokenizer = segment = None
+    if segmenter:
+        from ..corpus.segment import get_segmenter
+
+        segment = get_segmenter(segmenter)
+    elif not whitespace:
         import spacy
 
         tokenizer = spacy.blank("en").tokenizer
     for document in iter_documents(paths):
         lines = [line for line in document.split("\n") if line.strip()]
-        if whitespace:
+        if segment is not None:
+            tokenised = (segment(line) for line in lines)
+        elif whitespace:
             tokenised = (line.split() for line in lines)
         else:
             tokenised = ([token.text for token in doc if not token.is_space] for doc in tokenizer.pipe(lines))
@@ -89,7 +96,7 @@ def export_vectors(model, tokenizer, paths: Sequence[Path], settings: ExportSett
         # Tokenise once: the later passes read this copy, one context per line.
         tokenised = Path(tmp) / "contexts.txt"
         start = time.perf_counter()
-        counts, n_contexts, n_tokens = _count_and_copy(iter_contexts(paths, settings.whitespace, settings.max_words), settings.lowercase, tokenised)
+        counts, n_contexts, n_tokens = _count_and_copy(iter_contexts(paths, settings.whitespace, settings.max_words, settings.segmenter), settings.lowercase, tokenised)
         # A word with whitespace inside (rare; e.g. a no-break space) cannot be a word2vec key.
         vocabulary = [word for word, _ in counts.most_common() if word and not any(c.isspace() for c in word)][: settings.n_words]
         stats.update(corpus_words=n_tokens, word_types=len(counts), count_seconds=time.perf_counter() - start)

@@ -1,0 +1,36 @@
+"""Chinese pipelines: a tiny `spacy train` with the zh configs on real Weibo / TNEWS slices,
+the trained pipeline on awkward text, and wv_vectors on Chinese docs."""
+import numpy
+import pytest
+import spacy
+
+from spacy_wv.corpus.tnews import convert_tnews
+
+from .conftest import AWKWARD, train_pipeline
+
+
+def test_zh_ner_trains_and_runs_on_awkward_text(weibo_ner_pipeline):
+    nlp = spacy.load(weibo_ner_pipeline)
+    assert nlp.lang == "zh" and nlp.pipe_names == ["transformer", "ner"]
+    assert set(nlp.get_pipe("ner").labels) <= {"PER", "ORG", "LOC", "GPE"}
+    for doc in nlp.pipe(AWKWARD + ["", "　", "😀"]):
+        assert all(len(t.text) == 1 or not any("\u4e00" <= c <= "\u9fff" for c in t.text) for t in doc)
+        assert all(e.label_ in nlp.get_pipe("ner").labels for e in doc.ents)
+
+
+def test_wv_vectors_on_chinese_docs(weibo_ner_pipeline):
+    nlp = spacy.load(weibo_ner_pipeline)
+    nlp.add_pipe("wv_vectors")
+    doc = nlp("北京是中国的首都。上海是中国的城市。")
+    assert doc[0].vector.shape == (64,) and numpy.isfinite(doc[0].vector).all()
+    assert -1.0 <= doc[0:2].similarity(doc[9:11]) <= 1.0
+    assert doc.vector.shape == (64,)
+
+
+def test_zh_textcat_baseline_on_tnews(data_dir, tmp_path):
+    folder = data_dir / "tnews_fewclue"
+    convert_tnews(folder / "train_few_all.json", tmp_path / "train.spacy", labels_path=folder / "labels.json", max_docs=60)
+    convert_tnews(folder / "dev_few_all.json", tmp_path / "dev.spacy", labels_path=folder / "labels.json", max_docs=20)
+    nlp = spacy.load(train_pipeline(tmp_path / "out", "zh_textcat_baseline.cfg", tmp_path / "train.spacy", tmp_path / "dev.spacy"))
+    doc = nlp(AWKWARD[0])
+    assert len(doc.cats) == 15 and sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-4)

@@ -1,0 +1,49 @@
+"""Chinese word vectors: export jieba words from a tiny encoder on a real slice, evaluate on
+the real wordsim-240, CA8 and CA_translated files."""
+import pytest
+
+from spacy_wv.vectors.analogy import read_analogies
+from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.vectors.evaluate import evaluate_sources
+from spacy_wv.vectors.export import ExportSettings, export_vectors, iter_contexts
+from spacy_wv.vectors.similarity import read_word_pairs
+from spacy_wv.vectors.sources import load_source
+from spacy_wv.vectors.tables import W2V_FILE, write_spacy_vectors, write_word2vec
+
+
+@pytest.fixture(scope="module")
+def small_slice(zh_slice, tmp_path_factory):
+    out = tmp_path_factory.mktemp("zh_vec") / "small.txt"
+    out.write_text(zh_slice.read_text(encoding="utf8")[:60_000], encoding="utf8")
+    return out
+
+
+def test_contexts_are_jieba_words(small_slice):
+    words = [w for context in iter_contexts([small_slice], False, 64, segmenter="jieba") for w in context]
+    assert any(len(w) > 1 for w in words) and not any(w.isspace() for w in words)
+    chars = [w for context in iter_contexts([small_slice], False, 64, segmenter="char") for w in context]
+    assert len(chars) > len(words)
+
+
+def test_export_and_evaluate_chinese_vectors(zh_encoder_dir, small_slice, data_dir, tmp_path):
+    model, tokenizer = load_encoder(zh_encoder_dir)
+    result = export_vectors(model, tokenizer, [small_slice], ExportSettings(n_words=2000, contexts=2, max_words=32, segmenter="jieba"))
+    assert "中国" in result.words and "发展" in result.words
+    assert result.table.shape == (len(result.words), 64)
+    write_spacy_vectors(tmp_path / "vec", result.words, result.table)
+    write_word2vec(tmp_path / "vec" / W2V_FILE, result.words, result.table)
+    source = load_source(tmp_path / "vec" / W2V_FILE, "ours")
+    sim = data_dir / "zh_wordsim" / "wordsim240.tsv"
+    results = evaluate_sources([source], [sim], data_dir / "zh_analogy" / "CA_translated.txt", 2000)
+    entry = results["vectors"]["ours"]
+    (pairs,) = entry["similarity"].values()
+    assert 0 < pairs["coverage"] < 1
+    assert -1 <= pairs["spearman"] <= 1
+    assert 0 <= entry["analogy"]["coverage"] < 1
+
+
+def test_chinese_benchmark_files_are_read(data_dir):
+    pairs = read_word_pairs(data_dir / "zh_wordsim" / "wordsim240.tsv")
+    assert len(pairs.pairs) == 240
+    assert len(read_analogies(data_dir / "zh_analogy" / "CA8_morphological.txt")) == 10177
+    assert len(read_analogies(data_dir / "zh_analogy" / "CA_translated.txt")) == 953
