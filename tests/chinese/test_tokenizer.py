@@ -83,7 +83,7 @@ def test_cjk_fraction():
 
 
 def test_unigram_vocabulary_smaller_than_the_characters_is_a_user_error(zh_slice, tmp_path):
-    with pytest.raises(UserError, match="distinct characters"):
+    with pytest.raises(UserError, match="not large enough to contain all chars .raise --vocab-size; Chinese text needs several thousand"):
         train_tokenizer([zh_slice], tmp_path / "tok", kind="unigram", vocab_size=500)
 
 
