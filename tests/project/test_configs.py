@@ -9,16 +9,17 @@ from thinc.api import Config, Model
 
 from .tiny_pipelines import REPO
 
-CONFIGS = ["ner.cfg", "textcat.cfg", "ner_baseline.cfg", "textcat_baseline.cfg"]
+CONFIGS = ["ner.cfg", "textcat.cfg", "ner_baseline.cfg", "textcat_baseline.cfg", "ner_stacked.cfg",
+           "textcat_stacked.cfg", "zh_ner_stacked.cfg", "zh_textcat_stacked.cfg"]
 
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_config_builds_its_pipeline(name):
     config = load_config(REPO / "configs" / name, overrides={"paths.train": "x", "paths.dev": "y"})
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
-    expected = "ner" if name.startswith("ner") else "textcat"
+    expected = "ner" if name.removeprefix("zh_").startswith("ner") else "textcat"
     assert nlp.pipe_names[-1] == expected
-    assert nlp.pipe_names[0] == ("tok2vec" if "baseline" in name else "transformer")
+    assert nlp.pipe_names[0] == ("transformer" if name.removeprefix("zh_") in ("ner.cfg", "textcat.cfg") else "tok2vec")
 
 
 REGISTERED = {
