@@ -12,9 +12,12 @@ serialize hooks (warning W109), so after a round trip:
 - `DocBin` drops `doc.tensor`; with `store_user_data=True` it keeps `doc._.trf_data`,
   so running the component again (`nlp.get_pipe("wv_vectors")(doc)`) restores both.
 """
-from typing import Iterable, Iterator, List, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import numpy
+import srsly
 from spacy.language import Language
 from spacy.util import minibatch
 from spacy.tokens import Doc
@@ -24,14 +27,19 @@ from ..errors import UserError
 from .pooling import check_pooling, mix_layers, pool_wordpieces
 
 LAST_LAYER = -1
+STATS_FILE = "anisotropy.msgpack"
+
+
+ANISOTROPY_MODES = ("none", "center", "whiten")
+CALIBRATION_DOCS = 1000
 
 
 @Language.factory(
     "wv_vectors",
-    default_config={"pooling": "mean", "layers": [LAST_LAYER], "normalize": False},
+    default_config={"pooling": "mean", "layers": [LAST_LAYER], "normalize": False, "anisotropy": "none"},
 )
-def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], normalize: bool) -> "ContextualVectors":
-    return ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize)
+def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], normalize: bool, anisotropy: str = "none") -> "ContextualVectors":
+    return ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize, anisotropy=anisotropy)
 
 
 class ContextualVectors:
@@ -42,15 +50,71 @@ class ContextualVectors:
     layers: hidden-state layers to average (0 = embeddings, -1 = last). Anything but
         [-1] needs the transformer's `transformer_config.output_hidden_states = true`.
     normalize: scale every token vector to unit L2 norm.
+    anisotropy: "none"; "center" (subtract the mean token vector) or "whiten" (centre,
+        then rotate and scale so that the token vectors have identity covariance,
+        BERT-whitening, Su et al. 2021). Contextual vectors of a small encoder all point
+        one way (cosines near 1 for unrelated words, Ethayarajh 2019); the statistics
+        come from a corpus (`initialize` uses the training docs, `calibrate(nlp, texts)`
+        any texts) and are saved with the component.
     """
 
-    def __init__(self, name: str = "wv_vectors", *, pooling: str = "mean", layers: Sequence[int] = (LAST_LAYER,), normalize: bool = False):
+    def __init__(self, name: str = "wv_vectors", *, pooling: str = "mean", layers: Sequence[int] = (LAST_LAYER,), normalize: bool = False, anisotropy: str = "none"):
         if not layers:
             raise UserError("wv_vectors: `layers` is empty; give at least one layer index, e.g. [-1].")
+        if anisotropy not in ANISOTROPY_MODES:
+            raise UserError(f"wv_vectors: unknown anisotropy {anisotropy!r}: choose one of {', '.join(ANISOTROPY_MODES)}.")
         self.name = name
         self.pooling = check_pooling(pooling)
         self.layers = [int(layer) for layer in layers]
         self.normalize = normalize
+        self.anisotropy = anisotropy
+        self.mean: Optional[numpy.ndarray] = None
+        self.transform: Optional[numpy.ndarray] = None
+        self.calibration: Dict = {}
+
+    def initialize(self, get_examples: Callable, *, nlp: Optional[Language] = None, n_docs: int = CALIBRATION_DOCS) -> None:
+        """Gather the anisotropy statistics from the training docs (when `anisotropy` is not "none")."""
+        if self.anisotropy == "none" or nlp is None:
+            return
+        self.calibrate(nlp, [eg.reference.text for eg in islice(get_examples(), n_docs)])
+
+    def calibrate(self, nlp: Language, texts: Iterable[str], max_tokens: int = 200_000) -> Dict:
+        """Mean and whitening transform of the token vectors of `texts`, run through the
+        components before this one (so it works on a pipeline whose later components are
+        not initialised). Replaces the stored statistics; returns a summary."""
+        names = nlp.pipe_names
+        if self.name not in names:
+            raise UserError(f"{self.name} is not in the pipeline {names}")
+        upstream = nlp.pipeline[: names.index(self.name)]
+        width = 0
+        total = second = None
+        count = 0
+        for batch in minibatch((nlp.make_doc(text) for text in texts if text.strip()), size=64):
+            for _, component in upstream:
+                batch = list(component.pipe(batch)) if hasattr(component, "pipe") else [component(doc) for doc in batch]
+            vectors = self._pooled(batch)
+            vectors = vectors[vectors.any(axis=1)].astype("float64")
+            if not vectors.size:
+                continue
+            if total is None:
+                width = vectors.shape[1]
+                total, second = numpy.zeros(width), numpy.zeros((width, width))
+            total += vectors.sum(0)
+            second += vectors.T @ vectors
+            count += vectors.shape[0]
+            if count >= max_tokens:
+                break
+        if count < 2:
+            raise UserError(f"{self.name}: no token vectors to calibrate on (give some non-empty texts)")
+        mean = total / count
+        covariance = second / count - numpy.outer(mean, mean)
+        eigenvalues, eigenvectors = numpy.linalg.eigh(covariance)
+        eigenvalues = numpy.maximum(eigenvalues, eigenvalues.max() * 1e-6)
+        self.mean = mean.astype("float32")
+        self.transform = (eigenvectors / numpy.sqrt(eigenvalues)).astype("float32")
+        centred = numpy.linalg.norm(mean)
+        self.calibration = {"tokens": int(count), "mean_norm": float(centred), "mean_vector_norm_ratio": float(centred / numpy.sqrt(numpy.trace(covariance) + centred**2))}
+        return self.calibration
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations([doc])
@@ -62,8 +126,31 @@ class ContextualVectors:
             yield from batch
 
     def set_annotations(self, docs: List[Doc]) -> None:
-        """Set `doc.tensor` and the hooks of a batch of docs. The pieces of all docs are
-        pooled together, so that the numpy calls are per batch rather than per doc."""
+        """Set `doc.tensor` and the hooks of a batch of docs."""
+        vectors = self._pooled(docs)
+        if self.anisotropy != "none":
+            vectors = self._isotropic(vectors)
+        if self.normalize:
+            norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
+            numpy.divide(vectors, norms, out=vectors, where=norms > 0)
+        for doc, tensor in zip(docs, numpy.split(vectors, numpy.cumsum([len(doc) for doc in docs])[:-1])):
+            doc.tensor = tensor
+            set_vector_hooks(doc)
+
+    def _isotropic(self, vectors: numpy.ndarray) -> numpy.ndarray:
+        if self.mean is None:
+            raise UserError(f"{self.name}: anisotropy {self.anisotropy!r} needs corpus statistics: run nlp.initialize() or "
+                            f"nlp.get_pipe({self.name!r}).calibrate(nlp, texts) (or `python -m spacy_wv vectors calibrate`).")
+        has_vector = vectors.any(axis=1)
+        out = vectors - self.mean
+        if self.anisotropy == "whiten":
+            out = out @ self.transform
+        out[~has_vector] = 0  # a token with no vector keeps none
+        return out.astype("float32")
+
+    def _pooled(self, docs: List[Doc]) -> numpy.ndarray:
+        """Pooled token vectors of a batch of docs, one row per token. The pieces of all
+        docs are pooled together, so that the numpy calls are per batch rather than per doc."""
         pieces, lengths, windows = [], [], []
         width = window_offset = 0
         for doc in docs:
@@ -83,12 +170,33 @@ class ContextualVectors:
             vectors = pool_wordpieces(numpy.concatenate(pieces), all_lengths, self.pooling, windows=numpy.concatenate(windows))
         else:
             vectors = numpy.zeros((all_lengths.size, width), dtype="float32")
-        if self.normalize:
-            norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
-            numpy.divide(vectors, norms, out=vectors, where=norms > 0)
-        for doc, tensor in zip(docs, numpy.split(vectors, numpy.cumsum([len(doc) for doc in docs])[:-1])):
-            doc.tensor = tensor
-            set_vector_hooks(doc)
+        return vectors
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return srsly.msgpack_dumps(self._state())
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "ContextualVectors":
+        self._set_state(srsly.msgpack_loads(data))
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_msgpack(path / STATS_FILE, self._state())
+
+    def from_disk(self, path, *, exclude=tuple()) -> "ContextualVectors":
+        path = Path(path) / STATS_FILE
+        if path.is_file():
+            self._set_state(srsly.read_msgpack(path))
+        return self
+
+    def _state(self) -> Dict:
+        return {"mean": None if self.mean is None else self.mean.tolist(), "transform": None if self.transform is None else self.transform.tolist(), "calibration": self.calibration}
+
+    def _set_state(self, state: Dict) -> None:
+        self.mean = None if state.get("mean") is None else numpy.asarray(state["mean"], dtype="float32")
+        self.transform = None if state.get("transform") is None else numpy.asarray(state["transform"], dtype="float32")
+        self.calibration = state.get("calibration") or {}
 
     def _trf_data(self, doc: Doc):
         trf_data = doc._.get("trf_data") if doc.has_extension("trf_data") else None
