@@ -12,6 +12,7 @@ serialize hooks (warning W109), so after a round trip:
 - `DocBin` drops `doc.tensor`; with `store_user_data=True` it keeps `doc._.trf_data`,
   so running the component again (`nlp.get_pipe("wv_vectors")(doc)`) restores both.
 """
+import warnings
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
@@ -32,6 +33,7 @@ STATS_FILE = "anisotropy.msgpack"
 
 ANISOTROPY_MODES = ("none", "center", "whiten")
 CALIBRATION_DOCS = 1000
+MIN_CALIBRATION_WORDS = 100
 
 
 @Language.factory(
@@ -76,7 +78,11 @@ class ContextualVectors:
         """Gather the anisotropy statistics from the training docs (when `anisotropy` is not "none")."""
         if self.anisotropy == "none" or nlp is None:
             return
-        self.calibrate(nlp, [eg.reference.text for eg in islice(get_examples(), n_docs)])
+        texts = [eg.reference.text for eg in islice(get_examples(), n_docs)]
+        if sum(len(text.split()) for text in texts) < MIN_CALIBRATION_WORDS:  # e.g. spaCy's dummy "x y z" example
+            warnings.warn(f"{self.name}: too few training words to gather anisotropy statistics; call calibrate(nlp, texts)")
+            return
+        self.calibrate(nlp, texts)
 
     def calibrate(self, nlp: Language, texts: Iterable[str], max_tokens: int = 200_000) -> Dict:
         """Mean and whitening transform of the token vectors of `texts`, run through the
@@ -86,34 +92,14 @@ class ContextualVectors:
         if self.name not in names:
             raise UserError(f"{self.name} is not in the pipeline {names}")
         upstream = nlp.pipeline[: names.index(self.name)]
-        width = 0
-        total = second = None
-        count = 0
+        statistics = TokenStatistics()
         for batch in minibatch((nlp.make_doc(text) for text in texts if text.strip()), size=64):
             for _, component in upstream:
                 batch = list(component.pipe(batch)) if hasattr(component, "pipe") else [component(doc) for doc in batch]
-            vectors = self._pooled(batch)
-            vectors = vectors[vectors.any(axis=1)].astype("float64")
-            if not vectors.size:
-                continue
-            if total is None:
-                width = vectors.shape[1]
-                total, second = numpy.zeros(width), numpy.zeros((width, width))
-            total += vectors.sum(0)
-            second += vectors.T @ vectors
-            count += vectors.shape[0]
-            if count >= max_tokens:
+            statistics.add(self._pooled(batch))
+            if statistics.count >= max_tokens:
                 break
-        if count < 2:
-            raise UserError(f"{self.name}: no token vectors to calibrate on (give some non-empty texts)")
-        mean = total / count
-        covariance = second / count - numpy.outer(mean, mean)
-        eigenvalues, eigenvectors = numpy.linalg.eigh(covariance)
-        eigenvalues = numpy.maximum(eigenvalues, eigenvalues.max() * 1e-6)
-        self.mean = mean.astype("float32")
-        self.transform = (eigenvectors / numpy.sqrt(eigenvalues)).astype("float32")
-        centred = numpy.linalg.norm(mean)
-        self.calibration = {"tokens": int(count), "mean_norm": float(centred), "mean_vector_norm_ratio": float(centred / numpy.sqrt(numpy.trace(covariance) + centred**2))}
+        self.mean, self.transform, self.calibration = statistics.finish(self.name)
         return self.calibration
 
     def __call__(self, doc: Doc) -> Doc:
@@ -221,6 +207,39 @@ class ContextualVectors:
             if not -n_layers <= layer < n_layers:
                 raise UserError(f"{self.name}: layer {layer} does not exist; the encoder has layers 0..{n_layers - 1} (0 = embeddings).")
         return [to_numpy(hidden_states[layer]) for layer in self.layers]
+
+
+class TokenStatistics:
+    """Streaming mean and covariance of token vectors (rows of zeros, tokens with no
+    vector, are left out), and the centring/whitening transform they give."""
+
+    def __init__(self):
+        self.total = self.second = None
+        self.count = 0
+
+    def add(self, vectors: numpy.ndarray) -> None:
+        vectors = vectors[vectors.any(axis=1)].astype("float64")
+        if not vectors.size:
+            return
+        if self.total is None:
+            self.total, self.second = numpy.zeros(vectors.shape[1]), numpy.zeros((vectors.shape[1], vectors.shape[1]))
+        self.total += vectors.sum(0)
+        self.second += vectors.T @ vectors
+        self.count += vectors.shape[0]
+
+    def finish(self, name: str = "wv_vectors"):
+        """(mean, whitening transform, summary)."""
+        if self.count < 2:
+            raise UserError(f"{name}: no token vectors to calibrate on (give some non-empty texts)")
+        mean = self.total / self.count
+        covariance = self.second / self.count - numpy.outer(mean, mean)
+        eigenvalues, eigenvectors = numpy.linalg.eigh(covariance)
+        eigenvalues = numpy.maximum(eigenvalues, eigenvalues.max() * 1e-6)
+        norm = float(numpy.linalg.norm(mean))
+        summary = {"tokens": int(self.count), "mean_norm": norm,
+                   # share of the average squared norm that is the common mean: near 1 = every vector points the same way
+                   "mean_share": float(norm**2 / (numpy.trace(covariance) + norm**2))}
+        return mean.astype("float32"), (eigenvectors / numpy.sqrt(eigenvalues)).astype("float32"), summary
 
 
 def set_vector_hooks(doc: Doc) -> None:
