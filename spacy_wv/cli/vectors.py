@@ -109,7 +109,9 @@ def evaluate_command(
 
 def _layer_list(layer: Optional[int], layers: Optional[str]) -> List[int]:
     if layers is None:
-        return [-1 if layer is None else layer]
+        from ..vectors.export import DEFAULT_LAYERS
+
+        return list(DEFAULT_LAYERS) if layer is None else [layer]
     try:
         return [int(part) for part in layers.split(",") if part.strip()]
     except ValueError:

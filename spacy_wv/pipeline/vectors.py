@@ -92,6 +92,10 @@ class ContextualVectors:
         if self.name not in names:
             raise UserError(f"{self.name} is not in the pipeline {names}")
         upstream = nlp.pipeline[: names.index(self.name)]
+        # Only up to the transformer: the statistics need no ner or textcat.
+        factories = [nlp.get_pipe_meta(name).factory for name, _ in upstream]
+        if "transformer" in factories:
+            upstream = upstream[: len(factories) - factories[::-1].index("transformer")]
         statistics = TokenStatistics()
         for batch in minibatch((nlp.make_doc(text) for text in texts if text.strip()), size=64):
             for _, component in upstream:
