@@ -84,7 +84,7 @@ class ContextualVectors:
             return
         self.calibrate(nlp, texts)
 
-    def calibrate(self, nlp: Language, texts: Iterable[str], max_tokens: int = 200_000) -> Dict:
+    def calibrate(self, nlp: Language, texts: Iterable[str], max_tokens: int = 50_000) -> Dict:
         """Mean and whitening transform of the token vectors of `texts`, run through the
         components before this one (so it works on a pipeline whose later components are
         not initialised). Replaces the stored statistics; returns a summary."""

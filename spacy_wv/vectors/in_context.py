@@ -143,8 +143,9 @@ def evaluate_in_context(source, pairs: ContextPairs, train: Optional[ContextPair
     else:
         threshold, fitted_on = fit_threshold(cosines, pairs.gold), f"{pairs.name} itself (no training file: optimistic)"
     predicted = cosines >= threshold
-    # An uncovered pair counts as wrong: accuracy is over all pairs.
-    result.update(accuracy=float(((predicted == (pairs.gold == 1)) & covered).mean()), threshold=threshold, threshold_fitted_on=fitted_on)
+    # Over the covered pairs, as word similarity; coverage is reported beside it.
+    hits = (predicted == (pairs.gold == 1))[covered]
+    result.update(accuracy=float(hits.mean()) if hits.size else float("nan"), threshold=threshold, threshold_fitted_on=fitted_on)
     return result
 
 

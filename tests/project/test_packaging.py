@@ -68,10 +68,10 @@ def test_installs_offline_and_loads_by_name_in_a_fresh_venv(wheels, tmp_path):
         "import sys, spacy; "
         f"nlp = spacy.load('en_{PACKAGE}'); "
         "doc = nlp('EU rejects German call to boycott British lamb.'); "
-        "print(sys.modules['spacy_wv'].__file__); print(nlp.pipe_names, len(doc))"
+        "print(sys.modules['spacy_wv'].__file__); print(nlp.pipe_names, len(doc), -1 <= doc[2].similarity(doc[6]) < 0.99)"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = _run([python, "-c", script], cwd=elsewhere, env={**env, "HF_HUB_OFFLINE": "1"})
     spacy_wv_file, summary = result.stdout.strip().splitlines()[-2:]
     assert spacy_wv_file.startswith(str(venv))
-    assert summary == "['transformer', 'ner'] 9"
+    assert summary == "['transformer', 'ner', 'wv_vectors'] 9 True"
