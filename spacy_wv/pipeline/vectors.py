@@ -130,7 +130,7 @@ class ContextualVectors:
     def _isotropic(self, vectors: numpy.ndarray) -> numpy.ndarray:
         if self.mean is None:
             raise UserError(f"{self.name}: anisotropy {self.anisotropy!r} needs corpus statistics: run nlp.initialize() or "
-                            f"nlp.get_pipe({self.name!r}).calibrate(nlp, texts) (or `python -m spacy_wv vectors calibrate`).")
+                            f"nlp.get_pipe({self.name!r}).calibrate(nlp, texts).")
         has_vector = vectors.any(axis=1)
         out = vectors - self.mean
         if self.anisotropy == "whiten":
