@@ -205,7 +205,7 @@ def sample_occurrences(corpus: Corpus, vocab_of_surface: numpy.ndarray, counts: 
     return numpy.split(positions[order], numpy.cumsum(numpy.bincount(words, minlength=n_types))[:-1])
 
 
-def plan_windows(corpus: Corpus, vocab_of_surface: numpy.ndarray, samples: List[numpy.ndarray], k: int, window: int) -> List[Tuple[int, int, List[Tuple[int, int]]]]:
+def plan_windows(corpus: Corpus, vocab_of_surface: numpy.ndarray, samples: List[numpy.ndarray], k: int, window: int, central: Optional[int] = None) -> List[Tuple[int, int, List[Tuple[int, int]]]]:
     """Windows (start, end, [(position, word), ...]) covering up to `k` sampled contexts per
     word, rarest words first; occurrences of other words in the central half of a chosen
     window count for those words too (each occurrence once)."""
@@ -214,7 +214,7 @@ def plan_windows(corpus: Corpus, vocab_of_surface: numpy.ndarray, samples: List[
     covered = numpy.zeros(n_types, dtype="int64")
     used = set()
     windows = []
-    central = max(1, window // 2)
+    central = max(1, window // 2) if central is None else central
     for word in tqdm(numpy.argsort(needed, kind="stable"), desc="Planning windows", leave=False):  # rarest first
         line_starts, line_ends = corpus.line_bounds(samples[word])
         for position, line_start, line_end in zip(samples[word].tolist(), line_starts.tolist(), line_ends.tolist()):
