@@ -16,7 +16,6 @@ from ._app import vectors_app
 
 RESULTS_JSON = "results.json"
 RESULTS_PNG = "results.png"
-EXPORT_JSON = "export.json"
 
 
 @vectors_app.command("export")

@@ -24,7 +24,6 @@ mapped into the pooled space by a linear map fitted on the pooled words (the sam
 serves words outside the table, see `wordvectors.py`). The result records which words
 were pooled and which composed.
 """
-import random
 import tempfile
 import time
 from collections import Counter
