@@ -90,3 +90,13 @@ def test_wic_through_a_pipeline_with_wv_vectors(data_dir, tiny_encoder_dir, tmp_
     assert result["coverage"] == 1.0 and result["threshold_fitted_on"] == "wic_train"
     cosines = (first * second).sum(1) / numpy.linalg.norm(first, axis=1) / numpy.linalg.norm(second, axis=1)
     assert result["accuracy"] == pytest.approx(((cosines >= result["threshold"]) == (dev.gold == 1)).mean())
+
+
+def test_graded_scores_give_spearman(tmp_path):
+    base = {key: value for key, value in PAIR.items() if key != "label"}
+    records = [{**base, "context2": text, "start2": 0, "end2": len(word), "target2": word, "score": score}
+               for text, word, score in (("bank .", "bank", 9.0), ("rates .", "rates", 1.0), ("shore .", "shore", 5.0))]
+    pairs = read_context_pairs(write_jsonl(tmp_path / "graded.jsonl", records))
+    table = StaticVectors(["bank", "rates", "shore"], numpy.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype="float32"))
+    result = evaluate_in_context(StaticSource("static", table), pairs)
+    assert pairs.kind == "score" and result["spearman"] == pytest.approx(1.0) and "accuracy" not in result
