@@ -82,7 +82,7 @@ def vectors(args, tokenised: Path) -> dict:
         start = time.perf_counter()
         if method == "ours":
             model, tokenizer = load_encoder(args.encoder)
-            settings = ExportSettings(n_words=args.n_words, contexts=args.contexts, whitespace=True, max_words=args.max_words)
+            settings = ExportSettings(n_words=args.n_words, contexts=args.contexts, whitespace=True, window=args.window)
             result = export_vectors(model, tokenizer, [tokenised], settings)
             tables[method] = StaticVectors(result.words, result.table)
         else:
@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument("--vectors-mb", type=float, default=20.0, help="MB of zh_text for all three vector methods (0: skip)")
     parser.add_argument("--n-words", type=int, default=30_000)
     parser.add_argument("--contexts", type=int, default=4)
-    parser.add_argument("--max-words", type=int, default=32)
+    parser.add_argument("--window", type=int, default=5, help="Export context: words either side of an occurrence")
     parser.add_argument("--output", type=Path, default=None, help="Write everything as JSON here")
     args = parser.parse_args()
     if not (args.encoder / "config.json").is_file():

@@ -4,6 +4,7 @@ Heavy imports (torch, transformers, spaCy pipelines) happen inside the commands,
 that `python -m spacy_wv --help` stays fast.
 """
 import json
+import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -16,7 +17,6 @@ from ._app import vectors_app
 
 RESULTS_JSON = "results.json"
 RESULTS_PNG = "results.png"
-EXPORT_JSON = "export.json"
 
 
 @vectors_app.command("export")
@@ -25,48 +25,54 @@ def export_command(
     output_dir: Path = typer.Argument(..., help="Output: a spaCy pipeline dir holding the vectors, plus vectors.w2v.txt"),
     inputs: List[Path] = typer.Argument(..., help="Raw text files or folders (.txt/.jsonl, optionally .gz)"),
     n_words: int = typer.Option(30_000, "--n-words", help="How many of the most frequent word types get a vector"),
-    contexts: int = typer.Option(10, "--contexts", help="Occurrences (reservoir-sampled) averaged per word"),
+    contexts: int = typer.Option(20, "--contexts", help="Occurrences averaged per word, sampled uniformly across the corpus"),
     layer: Optional[int] = typer.Option(None, "--layer", help="Hidden layer to use (0 = embeddings, -1 = last)"),
-    layers: Optional[str] = typer.Option(None, "--layers", help="Comma-separated layers to average, e.g. -4,-3,-2,-1"),
+    layers: Optional[str] = typer.Option(None, "--layers", help="Comma-separated layers to average (default 0,1,2: embeddings and the lower layers, measured best)"),
     pooling: str = typer.Option("mean", "--pooling", help="Wordpiece pooling: first, last, mean, max, first_last"),
     center: bool = typer.Option(False, "--center", help="Subtract the mean vector"),
     remove_pcs: int = typer.Option(0, "--remove-pcs", help="Remove the top D principal components (all-but-the-top; implies --center)"),
     lowercase: bool = typer.Option(False, "--lowercase", help="Count and average word types case-insensitively (keys lower-cased)"),
     whitespace: bool = typer.Option(False, "--whitespace", help="The text is pre-tokenised: split words at whitespace instead of spaCy's English tokenizer"),
     segmenter: Optional[str] = typer.Option(None, "--segmenter", help="Chinese text: cut words with jieba (words) or char (characters) instead of spaCy's English tokenizer"),
-    max_words: int = typer.Option(128, "--max-words", help="Longest context, in words (longer lines are cut)"),
-    batch_size: int = typer.Option(64, "--batch-size", help="Contexts per encoder batch"),
+    window: int = typer.Option(5, "--window", help="Context: this many words either side of the sampled occurrence (within its line)"),
+    batch_size: int = typer.Option(256, "--batch-size", help="Context windows per encoder batch"),
+    distill: bool = typer.Option(False, "--distill", help="Train the table further with an X2Static-style CBOW objective on the encoder's contexts (measured: see benchmarks/RESULTS.md)"),
+    threads: int = typer.Option(0, "--threads", help="Torch threads (0: torch's default)"),
     seed: int = typer.Option(0, "--seed", help="Seed of the occurrence sampling"),
 ):
     """Export static word vectors: average each frequent word's contextual vectors over sampled occurrences."""
     from ..vectors.encoder import load_encoder
-    from ..vectors.export import ExportSettings, export_vectors, postprocess
-    from ..vectors.tables import W2V_FILE, write_spacy_vectors, write_word2vec
+    from ..vectors.export import ExportSettings, export_vectors
+    from ..vectors.tables import W2V_FILE
+    from ..vectors.wordvectors import write_export
 
     if layer is not None and layers is not None:
         raise UserError("Give --layer or --layers, not both")
     settings = ExportSettings(
         n_words=n_words, contexts=contexts, layers=_layer_list(layer, layers), pooling=pooling, lowercase=lowercase,
-        whitespace=whitespace, segmenter=segmenter, max_words=max_words, batch_size=batch_size, seed=seed,
+        whitespace=whitespace, segmenter=segmenter, window=window, batch_size=batch_size, seed=seed, distill=distill,
     ).check()
     missing = [str(path) for path in inputs if not path.exists()]
     if missing:
         raise UserError(f"Input not found: {', '.join(missing)}")
     check_output_dir(output_dir, "vectors", legacy=lambda path: (path / EXPORT_JSON).is_file())
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
     model, tokenizer = load_encoder(encoder)
     if not 0 <= remove_pcs < model.config.hidden_size:
         raise UserError(f"--remove-pcs must be between 0 and {model.config.hidden_size - 1}, got {remove_pcs}")
+    start = time.perf_counter()
     result = export_vectors(model, tokenizer, inputs, settings)
-    table = postprocess(result.table, center=center, remove_pcs=remove_pcs)
-    report = {"encoder": str(encoder), "inputs": [str(p) for p in inputs], "settings": vars(settings), "center": center, "remove_pcs": remove_pcs, "stats": result.stats,
-              "tokenization": f"{segmenter} segmenter" if segmenter else "whitespace" if whitespace else "spaCy blank English tokenizer"}
+    info = {"encoder": str(encoder.resolve()), "inputs": [str(p) for p in inputs],
+            "tokenization": f"{segmenter} segmenter" if segmenter else "whitespace" if whitespace else "spaCy blank English tokenizer"}
     with atomic_output_dir(output_dir, kind="vectors") as tmp_dir:
-        write_spacy_vectors(tmp_dir, result.words, table)
-        write_word2vec(tmp_dir / W2V_FILE, result.words, table)
-        (tmp_dir / EXPORT_JSON).write_text(json.dumps(report, indent=2), encoding="utf8")
-    total = result.stats["count_seconds"] + result.stats["sample_seconds"] + result.stats["encode_seconds"]
-    msg.good(f"Wrote {len(result.words):,} vectors x {table.shape[1]} to {output_dir} (spaCy) and {output_dir / W2V_FILE} (word2vec text) "
-             f"in {total:.0f}s: {result.stats['corpus_words'] / total:,.0f} corpus words/s")
+        write_export(tmp_dir, result, center, remove_pcs, info, settings)
+    total = time.perf_counter() - start
+    msg.good(f"Wrote {len(result.words):,} vectors x {result.table.shape[1]} ({result.stats['pooled_words']:,} pooled from contexts, "
+             f"{result.stats['composed_words']:,} composed from pieces) to {output_dir} (spaCy) and {output_dir / W2V_FILE} (word2vec text) "
+             f"in {total / 60:.1f} min: {result.stats['corpus_words'] / total:,.0f} corpus words/s")
 
 
 @vectors_app.command("evaluate")
@@ -74,27 +80,29 @@ def evaluate_command(
     vectors: List[Path] = typer.Argument(..., help="word2vec text files, spaCy vectors dirs, or pipelines (contextual vectors)"),
     similarity: List[Path] = typer.Option([], "--similarity", help="word1<TAB>word2<TAB>score file (repeatable)"),
     analogy: Optional[Path] = typer.Option(None, "--analogy", help="questions-words.txt format file"),
+    in_context: List[Path] = typer.Option([], "--in-context", help="JSONL pairs of a word in two contexts (WiC layout: context1/2, start1/2, end1/2, label or score); repeatable"),
+    in_context_train: List[Path] = typer.Option([], "--in-context-train", help="Training pairs for the cosine threshold of each --in-context file with labels (e.g. wic/train.jsonl), in the same order"),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Write results.json and results.png here"),
     names: Optional[str] = typer.Option(None, "--names", help="Comma-separated display names, one per vector set"),
     top_n: int = typer.Option(30_000, "--top-n", help="Analogy candidates: the N most frequent words of a static table"),
 ):
-    """Evaluate vector sets on word similarity (Spearman) and analogies (3CosAdd, 3CosMul); print, save JSON and a bar chart."""
+    """Evaluate vector sets on word similarity (Spearman), analogies (3CosAdd, 3CosMul) and words in context (WiC accuracy, or Spearman); print, save JSON and a bar chart."""
     from ..vectors.evaluate import evaluate_sources, json_ready, print_results
     from ..vectors.plot import plot_results
     from ..vectors.sources import load_source
 
-    if not similarity and analogy is None:
-        raise UserError("Nothing to evaluate: give --similarity FILE and/or --analogy FILE")
+    if not similarity and analogy is None and not in_context:
+        raise UserError("Nothing to evaluate: give --similarity FILE, --analogy FILE and/or --in-context FILE")
     if top_n < 1:
         raise UserError("--top-n must be positive")
     display_names = _display_names(vectors, names)
-    for path in [*vectors, *similarity, *([analogy] if analogy else [])]:
+    for path in [*vectors, *similarity, *([analogy] if analogy else []), *in_context, *in_context_train]:
         if not path.exists():
             raise UserError(f"Not found: {path}")
     if output_dir is not None:
         check_output_dir(output_dir, "evaluation", legacy=lambda path: {p.name for p in path.iterdir()} <= {RESULTS_JSON, RESULTS_PNG})
     sources = [load_source(path, name) for path, name in zip(vectors, display_names)]
-    results = evaluate_sources(sources, similarity, analogy, top_n)
+    results = evaluate_sources(sources, similarity, analogy, top_n, in_context, in_context_train)
     print_results(results)
     if output_dir is not None:
         with atomic_output_dir(output_dir, kind="evaluation") as tmp_dir:
@@ -105,7 +113,9 @@ def evaluate_command(
 
 def _layer_list(layer: Optional[int], layers: Optional[str]) -> List[int]:
     if layers is None:
-        return [-1 if layer is None else layer]
+        from ..vectors.export import DEFAULT_LAYERS
+
+        return list(DEFAULT_LAYERS) if layer is None else [layer]
     try:
         return [int(part) for part in layers.split(",") if part.strip()]
     except ValueError:

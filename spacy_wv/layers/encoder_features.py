@@ -16,7 +16,8 @@ from .scalar_mix import ScalarMix
 COMBINE_MODES = ("mix", "concat")
 # Outside training, each doc keeps its tokens' features per hidden layer, so that
 # `wv_vectors` in a stacked pipeline reads them instead of running the encoder again:
-# {"layers": [hidden-state indices, embeddings = 0], "features": float16 (layers, tokens, width)}.
+# {"layers": [hidden-state indices, embeddings = 0], "n_hidden": how many the encoder has,
+#  "features": float16 (layers, tokens, width), pieces averaged and standardized per token}.
 ENCODER_LAYERS_ATTR = "wv_encoder_layers"
 if not Doc.has_extension(ENCODER_LAYERS_ATTR):
     Doc.set_extension(ENCODER_LAYERS_ATTR, default=None)
@@ -96,7 +97,7 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
     if not is_train:
         layers = [layer % shim.n_hidden_states for layer in shim.cfg["layers"]]
         for doc, doc_feats in zip(docs, feats):
-            doc._.set(ENCODER_LAYERS_ATTR, {"layers": layers, "features": doc_feats})
+            doc._.set(ENCODER_LAYERS_ATTR, {"layers": layers, "n_hidden": shim.n_hidden_states, "features": doc_feats})
     lengths = [f.shape[1] for f in feats]
     xp = model.ops.xp
     X = xp.asarray(xp.concatenate(feats, axis=1), dtype="float32")  # (n_layers, n_tokens, width)

@@ -12,9 +12,13 @@ serialize hooks (warning W109), so after a round trip:
 - `DocBin` drops `doc.tensor`; with `store_user_data=True` it keeps `doc._.trf_data`,
   so running the component again (`nlp.get_pipe("wv_vectors")(doc)`) restores both.
 """
-from typing import Iterable, Iterator, List, Sequence
+import warnings
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import numpy
+import srsly
 from spacy.language import Language
 from spacy.util import minibatch
 from spacy.tokens import Doc
@@ -24,14 +28,20 @@ from ..errors import UserError
 from .pooling import check_pooling, mix_layers, pool_wordpieces
 
 LAST_LAYER = -1
+STATS_FILE = "anisotropy.msgpack"
+
+
+ANISOTROPY_MODES = ("none", "center", "whiten")
+CALIBRATION_DOCS = 1000
+MIN_CALIBRATION_WORDS = 100
 
 
 @Language.factory(
     "wv_vectors",
-    default_config={"pooling": "mean", "layers": [LAST_LAYER], "normalize": False},
+    default_config={"pooling": "mean", "layers": [LAST_LAYER], "normalize": False, "anisotropy": "none"},
 )
-def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], normalize: bool) -> "ContextualVectors":
-    component = ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize)
+def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], normalize: bool, anisotropy: str = "none") -> "ContextualVectors":
+    component = ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize, anisotropy=anisotropy)
     component.encoder_width = lambda: _encoder_width(nlp)  # the vector width when a batch has only empty docs
     return component
 
@@ -40,7 +50,13 @@ def _encoder_width(nlp: Language) -> int:
     from ..vectors.encoder import pipeline_hf_model
 
     hf_model = pipeline_hf_model(nlp)
-    return int(hf_model.transformer.config.hidden_size) if hf_model is not None else 0
+    if hf_model is not None:
+        return int(hf_model.transformer.config.hidden_size)
+    for _, component in nlp.pipeline:  # a stacked tok2vec's frozen encoder
+        for node in component.model.walk() if hasattr(component, "model") and hasattr(component.model, "walk") else ():
+            if node.name == "encoder_features" and node.shims[0].loaded:
+                return node.shims[0].width
+    return 0
 
 
 class ContextualVectors:
@@ -51,15 +67,59 @@ class ContextualVectors:
     layers: hidden-state layers to average (0 = embeddings, -1 = last). Anything but
         [-1] needs the transformer's `transformer_config.output_hidden_states = true`.
     normalize: scale every token vector to unit L2 norm.
+    anisotropy: "none"; "center" (subtract the mean token vector) or "whiten" (centre,
+        then rotate and scale so that the token vectors have identity covariance,
+        BERT-whitening, Su et al. 2021). Contextual vectors of a small encoder all point
+        one way (cosines near 1 for unrelated words, Ethayarajh 2019); the statistics
+        come from a corpus (`initialize` uses the training docs, `calibrate(nlp, texts)`
+        any texts) and are saved with the component.
     """
 
-    def __init__(self, name: str = "wv_vectors", *, pooling: str = "mean", layers: Sequence[int] = (LAST_LAYER,), normalize: bool = False):
+    def __init__(self, name: str = "wv_vectors", *, pooling: str = "mean", layers: Sequence[int] = (LAST_LAYER,), normalize: bool = False, anisotropy: str = "none"):
         if not layers:
             raise UserError("wv_vectors: `layers` is empty; give at least one layer index, e.g. [-1].")
+        if anisotropy not in ANISOTROPY_MODES:
+            raise UserError(f"wv_vectors: unknown anisotropy {anisotropy!r}: choose one of {', '.join(ANISOTROPY_MODES)}.")
         self.name = name
         self.pooling = check_pooling(pooling)
         self.layers = [int(layer) for layer in layers]
         self.normalize = normalize
+        self.anisotropy = anisotropy
+        self.mean: Optional[numpy.ndarray] = None
+        self.transform: Optional[numpy.ndarray] = None
+        self.calibration: Dict = {}
+
+    def initialize(self, get_examples: Callable, *, nlp: Optional[Language] = None, n_docs: int = CALIBRATION_DOCS) -> None:
+        """Gather the anisotropy statistics from the training docs (when `anisotropy` is not "none")."""
+        if self.anisotropy == "none" or nlp is None:
+            return
+        texts = [eg.reference.text for eg in islice(get_examples(), n_docs)]
+        if sum(len(text.split()) for text in texts) < MIN_CALIBRATION_WORDS:  # e.g. spaCy's dummy "x y z" example
+            warnings.warn(f"{self.name}: too few training words to gather anisotropy statistics; call calibrate(nlp, texts)")
+            return
+        self.calibrate(nlp, texts)
+
+    def calibrate(self, nlp: Language, texts: Iterable[str], max_tokens: int = 50_000) -> Dict:
+        """Mean and whitening transform of the token vectors of `texts`, run through the
+        components before this one (so it works on a pipeline whose later components are
+        not initialised). Replaces the stored statistics; returns a summary."""
+        names = nlp.pipe_names
+        if self.name not in names:
+            raise UserError(f"{self.name} is not in the pipeline {names}")
+        upstream = nlp.pipeline[: names.index(self.name)]
+        # Only up to the transformer: the statistics need no ner or textcat.
+        factories = [nlp.get_pipe_meta(name).factory for name, _ in upstream]
+        if "transformer" in factories:
+            upstream = upstream[: len(factories) - factories[::-1].index("transformer")]
+        statistics = TokenStatistics()
+        for batch in minibatch((nlp.make_doc(text) for text in texts if text.strip()), size=64):
+            for _, component in upstream:
+                batch = list(component.pipe(batch)) if hasattr(component, "pipe") else [component(doc) for doc in batch]
+            statistics.add(self._pooled(batch))
+            if statistics.count >= max_tokens:
+                break
+        self.mean, self.transform, self.calibration = statistics.finish(self.name)
+        return self.calibration
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations([doc])
@@ -71,8 +131,35 @@ class ContextualVectors:
             yield from batch
 
     def set_annotations(self, docs: List[Doc]) -> None:
-        """Set `doc.tensor` and the hooks of a batch of docs. The pieces of all docs are
-        pooled together, so that the numpy calls are per batch rather than per doc."""
+        """Set `doc.tensor` and the hooks of a batch of docs."""
+        vectors = self._pooled(docs)
+        if self.anisotropy != "none":
+            vectors = self._isotropic(vectors)
+        if self.normalize:
+            norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
+            numpy.divide(vectors, norms, out=vectors, where=norms > 0)
+        for doc, tensor in zip(docs, numpy.split(vectors, numpy.cumsum([len(doc) for doc in docs])[:-1])):
+            doc.tensor = tensor
+            set_vector_hooks(doc)
+
+    def _isotropic(self, vectors: numpy.ndarray) -> numpy.ndarray:
+        if self.mean is None:
+            raise UserError(f"{self.name}: anisotropy {self.anisotropy!r} needs corpus statistics: run nlp.initialize() or "
+                            f"nlp.get_pipe({self.name!r}).calibrate(nlp, texts).")
+        has_vector = vectors.any(axis=1)
+        out = vectors - self.mean
+        if self.anisotropy == "whiten":
+            out = out @ self.transform
+        out[~has_vector] = 0  # a token with no vector keeps none
+        return out.astype("float32")
+
+    def _pooled(self, docs: List[Doc]) -> numpy.ndarray:
+        """Pooled token vectors of a batch of docs, one row per token. The pieces of all
+        docs are pooled together, so that the numpy calls are per batch rather than per doc."""
+        if docs and not any(_has_trf_data(doc) for doc in docs):
+            if all(len(doc) == 0 for doc in docs):  # spaCy's tok2vec skips a batch of empty docs
+                return numpy.zeros((0, getattr(self, "encoder_width", lambda: 0)()), dtype="float32")
+            return self._from_encoder_features(docs)
         pieces, lengths, windows = [], [], []
         width = window_offset = 0
         for doc in docs:
@@ -93,17 +180,58 @@ class ContextualVectors:
         else:
             width = getattr(self, "encoder_width", lambda: 0)()
             vectors = numpy.zeros((all_lengths.size, width), dtype="float32")
-        if self.normalize:
-            norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
-            numpy.divide(vectors, norms, out=vectors, where=norms > 0)
-        for doc, tensor in zip(docs, numpy.split(vectors, numpy.cumsum([len(doc) for doc in docs])[:-1])):
-            doc.tensor = tensor
-            set_vector_hooks(doc)
+        return vectors
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return srsly.msgpack_dumps(self._state())
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "ContextualVectors":
+        self._set_state(srsly.msgpack_loads(data))
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_msgpack(path / STATS_FILE, self._state())
+
+    def from_disk(self, path, *, exclude=tuple()) -> "ContextualVectors":
+        path = Path(path) / STATS_FILE
+        if path.is_file():
+            self._set_state(srsly.read_msgpack(path))
+        return self
+
+    def _state(self) -> Dict:
+        return {"mean": None if self.mean is None else self.mean.tolist(), "transform": None if self.transform is None else self.transform.tolist(), "calibration": self.calibration}
+
+    def _set_state(self, state: Dict) -> None:
+        self.mean = None if state.get("mean") is None else numpy.asarray(state["mean"], dtype="float32")
+        self.transform = None if state.get("transform") is None else numpy.asarray(state["transform"], dtype="float32")
+        self.calibration = state.get("calibration") or {}
+
+    def _from_encoder_features(self, docs: List[Doc]) -> numpy.ndarray:
+        """In a stacked pipeline: the frozen encoder's per-token layer features that
+        `spacy_wv.EncoderFeatures.v1` left on each doc (pieces already mean-pooled), averaged
+        over `layers`, without running the encoder again."""
+        rows = []
+        for doc in docs:
+            stored = _encoder_layers(doc)
+            if stored is None:
+                raise UserError(f"{self.name} needs a `transformer` component or a stacked `tok2vec` "
+                                "(spacy_wv.EncoderFeatures.v1) before it in the pipeline.")
+            position = {layer: i for i, layer in enumerate(stored["layers"])}
+            wanted = [layer % stored["n_hidden"] for layer in self.layers]
+            missing = [layer for layer in wanted if layer not in position]
+            if missing:
+                raise UserError(f"{self.name}: layers {missing} are not among the encoder features' layers "
+                                f"{stored['layers']}: set the features' `layers` to include them (or null for all).")
+            rows.append(numpy.asarray(stored["features"][[position[layer] for layer in wanted]], dtype="float32").mean(axis=0))
+        return numpy.concatenate(rows)
 
     def _trf_data(self, doc: Doc):
-        trf_data = doc._.get("trf_data") if doc.has_extension("trf_data") else None
+        trf_data = doc._.get("trf_data") if _has_trf_data(doc) else None
         if trf_data is None:
-            raise UserError(f"{self.name} needs a `transformer` component before it in the pipeline (no doc._.trf_data).")
+            raise UserError(f"{self.name} needs a `transformer` component or a stacked `tok2vec` "
+                            "(spacy_wv.EncoderFeatures.v1) before it in the pipeline (no doc._.trf_data).")
         if len(trf_data.align.lengths) != len(doc):
             raise ValueError(f"doc._.trf_data aligns {len(trf_data.align.lengths)} tokens, the doc has {len(doc)}")
         return trf_data
@@ -123,6 +251,39 @@ class ContextualVectors:
             if not -n_layers <= layer < n_layers:
                 raise UserError(f"{self.name}: layer {layer} does not exist; the encoder has layers 0..{n_layers - 1} (0 = embeddings).")
         return [to_numpy(hidden_states[layer]) for layer in self.layers]
+
+
+class TokenStatistics:
+    """Streaming mean and covariance of token vectors (rows of zeros, tokens with no
+    vector, are left out), and the centring/whitening transform they give."""
+
+    def __init__(self):
+        self.total = self.second = None
+        self.count = 0
+
+    def add(self, vectors: numpy.ndarray) -> None:
+        vectors = vectors[vectors.any(axis=1)].astype("float64")
+        if not vectors.size:
+            return
+        if self.total is None:
+            self.total, self.second = numpy.zeros(vectors.shape[1]), numpy.zeros((vectors.shape[1], vectors.shape[1]))
+        self.total += vectors.sum(0)
+        self.second += vectors.T @ vectors
+        self.count += vectors.shape[0]
+
+    def finish(self, name: str = "wv_vectors"):
+        """(mean, whitening transform, summary)."""
+        if self.count < 2:
+            raise UserError(f"{name}: no token vectors to calibrate on (give some non-empty texts)")
+        mean = self.total / self.count
+        covariance = self.second / self.count - numpy.outer(mean, mean)
+        eigenvalues, eigenvectors = numpy.linalg.eigh(covariance)
+        eigenvalues = numpy.maximum(eigenvalues, eigenvalues.max() * 1e-6)
+        norm = float(numpy.linalg.norm(mean))
+        summary = {"tokens": int(self.count), "mean_norm": norm,
+                   # share of the average squared norm that is the common mean: near 1 = every vector points the same way
+                   "mean_share": float(norm**2 / (numpy.trace(covariance) + norm**2))}
+        return mean.astype("float32"), (eigenvectors / numpy.sqrt(eigenvalues)).astype("float32"), summary
 
 
 def set_vector_hooks(doc: Doc) -> None:
@@ -168,3 +329,13 @@ def cosine_similarity(obj, other) -> float:
     if a.shape != b.shape or denominator == 0:
         return 0.0
     return float(numpy.dot(a, b) / denominator)
+
+
+def _has_trf_data(doc: Doc) -> bool:
+    return doc.has_extension("trf_data") and doc._.get("trf_data") is not None
+
+
+def _encoder_layers(doc: Doc) -> Optional[Dict]:
+    from ..layers.encoder_features import ENCODER_LAYERS_ATTR
+
+    return doc._.get(ENCODER_LAYERS_ATTR) if doc.has_extension(ENCODER_LAYERS_ATTR) else None

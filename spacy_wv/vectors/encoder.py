@@ -37,8 +37,8 @@ def pipeline_hf_model(nlp):
     """The spacy-transformers HF wrapper (`.transformer`, `.tokenizer`) of the first
     transformer component of a pipeline, or None."""
     for _, component in nlp.pipeline:
-        shims = getattr(getattr(component, "model", None), "layers", [None])[0]
-        hf_model = getattr(getattr(shims, "shims", [None])[0], "_hfmodel", None) if shims is not None else None
+        first_layer = (getattr(getattr(component, "model", None), "layers", None) or [None])[0]
+        hf_model = getattr((getattr(first_layer, "shims", None) or [None])[0], "_hfmodel", None)
         if hf_model is not None and getattr(hf_model, "transformer", None) is not None:
             return hf_model
     return None

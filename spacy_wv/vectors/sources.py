@@ -15,11 +15,12 @@ CONTEXTUAL_CANDIDATES = "contextual vectors have no vocabulary: analogy candidat
 class StaticSource:
     kind = "static"
 
-    def __init__(self, name: str, table: StaticVectors):
-        self.name, self.table = name, table
+    def __init__(self, name: str, table: StaticVectors, every_word=None):
+        """`every_word`: a `WordVectors` that composes words outside the table (optional)."""
+        self.name, self.table, self.every_word = name, table, every_word
 
     def lookup(self, words: Sequence[str]) -> Tuple[numpy.ndarray, numpy.ndarray]:
-        return self.table.lookup(words)
+        return (self.every_word or self.table).lookup(words)
 
     def analogy_candidates(self, top_n: int, question_words: Iterable[str]) -> StaticVectors:
         return StaticVectors(self.table.words[:top_n], self.table.table[:top_n])
@@ -27,8 +28,13 @@ class StaticSource:
     def candidates_policy(self, top_n: int) -> str:
         return f"analogy candidates are the {min(top_n, len(self.table.words)):,} most frequent words of the table"
 
+    def in_context_vectors(self, pairs) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """Context-free vectors of the two target words (zero where unknown)."""
+        return self.lookup([a for a, _ in pairs.targets])[0], self.lookup([b for _, b in pairs.targets])[0]
+
     def describe(self) -> str:
-        return f"static table, {len(self.table.words):,} words x {self.table.width}"
+        composed = "; words outside the table composed from their pieces by the encoder" if self.every_word is not None and self.every_word.composer is not None else ""
+        return f"static table, {len(self.table.words):,} words x {self.table.width}{composed}"
 
 
 class ContextualSource:
@@ -55,6 +61,13 @@ class ContextualSource:
     def candidates_policy(self, top_n: int) -> str:
         return CONTEXTUAL_CANDIDATES
 
+    def in_context_vectors(self, pairs) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """`span.vector` of each target in its context, through the pipeline."""
+        from .in_context import span_vectors
+
+        return (span_vectors(self.nlp, [a for a, _ in pairs.contexts], [a for a, _ in pairs.spans]),
+                span_vectors(self.nlp, [b for _, b in pairs.contexts], [b for _, b in pairs.spans]))
+
     def describe(self) -> str:
         return f"contextual vectors of pipeline {self.nlp.pipe_names}; {CONTEXTUAL_POLICY}"
 
@@ -79,6 +92,11 @@ def load_source(path: Path, name: str):
         return ContextualSource(name, _only_first(nlp, keep))
     if nlp.vocab.vectors.size == 0:
         raise UserError(f"The pipeline at {path} has neither a vectors table nor a transformer")
+    from .wordvectors import EXPORT_JSON, WordVectors
+
+    if (path / EXPORT_JSON).is_file():
+        every_word = WordVectors.load(path)
+        return StaticSource(name, every_word.table, every_word)
     return StaticSource(name, spacy_table(nlp.vocab))
 
 

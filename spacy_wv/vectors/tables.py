@@ -27,6 +27,11 @@ class StaticVectors:
     def __post_init__(self):
         if self.table.ndim != 2 or self.table.shape[0] != len(self.words):
             raise ValueError(f"{len(self.words)} words for a table of shape {self.table.shape}")
+        finite = numpy.isfinite(self.table).all(axis=1)
+        if not finite.all():
+            bad = numpy.flatnonzero(~finite)
+            raise UserError(f"{bad.size:,} vectors hold NaN or infinite values (first: {self.words[bad[0]]!r}, row {bad[0] + 1}); "
+                            "re-export them: a non-finite vector has no cosine")
         # Reversed, so that the first (most frequent) spelling of a word wins.
         for i in range(len(self.words) - 1, -1, -1):
             self._exact[self.words[i]] = i

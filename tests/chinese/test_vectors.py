@@ -27,7 +27,7 @@ def test_contexts_are_jieba_words(small_slice):
 
 def test_export_and_evaluate_chinese_vectors(zh_encoder_dir, small_slice, data_dir, tmp_path):
     model, tokenizer = load_encoder(zh_encoder_dir)
-    result = export_vectors(model, tokenizer, [small_slice], ExportSettings(n_words=2000, contexts=2, max_words=32, segmenter="jieba"))
+    result = export_vectors(model, tokenizer, [small_slice], ExportSettings(n_words=2000, contexts=2, window=5, segmenter="jieba"))
     assert "中国" in result.words and "发展" in result.words
     assert result.table.shape == (len(result.words), 64)
     write_spacy_vectors(tmp_path / "vec", result.words, result.table)

@@ -45,8 +45,8 @@ def test_export_then_evaluate(monkeypatch, capsys, tiny_encoder_dir, corpus, dat
     assert "ws353_all rho" in out and "skipped" in out
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     spacy_scores, w2v_scores = (results["vectors"][name] for name in ("ours-spacy", "ours-w2v"))
-    assert spacy_scores["similarity"]["frequent"]["covered"] == 4
-    assert spacy_scores["similarity"]["frequent"]["spearman"] == pytest.approx(w2v_scores["similarity"]["frequent"]["spearman"], abs=1e-4)
+    # The export dir composes words outside its table (no-such-word); the bare word2vec file cannot.
+    assert spacy_scores["similarity"]["frequent"]["covered"] == 5 and w2v_scores["similarity"]["frequent"]["covered"] == 4
     assert spacy_scores["similarity"]["ws353_all"]["pairs"] == 353
     assert (tmp_path / "eval" / "results.png").read_bytes().startswith(b"\x89PNG")
 

@@ -201,7 +201,8 @@ def test_outside_training_docs_keep_their_layer_features(tiny_encoder_dir, real_
     assert all(doc._.get(ENCODER_LAYERS_ATTR) is None for doc in docs)  # not while training
     model.predict(docs)
     stored = docs[0]._.get(ENCODER_LAYERS_ATTR)
-    assert stored["layers"] == [2, 1] and stored["features"].shape == (2, len(docs[0]), 64)
+    assert stored["layers"] == [2, 1] and stored["n_hidden"] == 3
+    assert stored["features"].shape == (2, len(docs[0]), 64)
     # A round trip through bytes (what nlp.pipe(n_process=2) does) keeps them.
     restored = type(docs[0])(nlp.vocab).from_bytes(docs[0].to_bytes())
     numpy.testing.assert_array_equal(restored._.get(ENCODER_LAYERS_ATTR)["features"], stored["features"])

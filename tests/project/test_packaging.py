@@ -77,13 +77,14 @@ def test_installs_offline_and_loads_by_name_in_a_fresh_venv(wheels, tmp_path):
         "import sys, spacy; "
         f"nlp = spacy.load('en_{PACKAGE}'); stacked = spacy.load('en_{STACKED_PACKAGE}'); "
         "text = 'EU rejects German call to boycott British lamb.'; doc = nlp(text); sdoc = stacked(text); "
-        "print(sys.modules['spacy_wv'].__file__); print(nlp.pipe_names, len(doc)); "
-        "print(stacked.pipe_names, sdoc.tensor.shape, stacked.vocab.vectors.shape[1])"
+        "print(sys.modules['spacy_wv'].__file__); print(nlp.pipe_names, len(doc), -1 <= doc[2].similarity(doc[6]) < 0.99); "
+        "print(stacked.pipe_names, sdoc.tensor.shape, stacked.vocab.vectors.shape[1], -1 <= sdoc[2].similarity(sdoc[6]) < 0.99)"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = _run([python, "-c", script], cwd=elsewhere, env={**env, "HF_HUB_OFFLINE": "1"})
     spacy_wv_file, summary, stacked_summary = result.stdout.strip().splitlines()[-3:]
     assert spacy_wv_file.startswith(str(venv))
-    assert summary == "['transformer', 'ner'] 9"
-    # The encoder and the fastText vectors travel inside the stacked package.
-    assert stacked_summary == "['tok2vec', 'ner'] (9, 192) 16"
+    assert summary == "['transformer', 'ner', 'wv_vectors'] 9 True"
+    # The encoder and the fastText vectors travel inside the stacked package; its
+    # wv_vectors reads the frozen encoder's features (64 wide) that the tok2vec left.
+    assert stacked_summary == "['tok2vec', 'ner', 'wv_vectors'] (9, 64) 16 True"

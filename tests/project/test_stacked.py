@@ -29,7 +29,7 @@ def test_fasttext_vectors_are_keyed_by_spacy_tokens(vectors_dir):
 
 def test_stacked_pipeline_trains_and_runs_without_the_encoder_dir(stacked_dir):
     nlp = spacy.load(stacked_dir)  # the encoder copy it was trained from is gone
-    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert nlp.pipe_names == ["tok2vec", "ner", "wv_vectors"]
     assert set(nlp.get_pipe("ner").labels) == {"LOC", "MISC", "ORG", "PER"}
     tok2vec = nlp.get_pipe("tok2vec").model
     features = tok2vec.get_ref("features")
@@ -37,27 +37,35 @@ def test_stacked_pipeline_trains_and_runs_without_the_encoder_dir(stacked_dir):
     mix = features.layers[0]
     assert abs(mix.get_param("weights")).max() > 0  # the layer mix trained
     doc = nlp("EU rejects German call to boycott British lamb .")
-    assert doc.tensor.shape == (len(doc), 96 + 96)
+    assert [y.shape for y in tok2vec.predict([doc])] == [(len(doc), 96 + 96)]
     # The static vectors are in the pipeline too, and feed the CNN half.
-    assert nlp.vocab.vectors.shape[1] == 16 and doc[3].has_vector
+    assert nlp.vocab.vectors.shape[1] == 16 and nlp.vocab["German"].has_vector
+    # wv_vectors reads the frozen encoder's features the tok2vec left: contextual, so the
+    # same word in two sentences gets two vectors.
+    assert doc.tensor.shape == (len(doc), 64)
+    first, second = nlp("The bank raised rates ."), nlp("We sat on the river bank .")
+    assert first[1].similarity(second[5]) < 0.999 and -1 <= doc[2].similarity(doc[6]) <= 1
 
 
 def test_ner_and_textcat_listen_to_one_stacked_tok2vec(tiny_encoder_dir, data_dir):
     ner = load_config(REPO / "configs" / "ner_stacked.cfg")
     textcat = load_config(REPO / "configs" / "textcat_stacked.cfg")
-    ner["nlp"]["pipeline"] = ["tok2vec", "ner", "textcat"]
+    ner["nlp"]["pipeline"] = ["tok2vec", "ner", "textcat", "wv_vectors"]
     ner["components"]["textcat"] = textcat["components"]["textcat"]
     ner["paths"]["encoder"] = str(tiny_encoder_dir)
+    ner["components"]["wv_vectors"]["anisotropy"] = "none"  # one example is too few to gather its statistics
     nlp = load_model_from_config(ner.interpolate(), auto_fill=True, validate=True)
     text = "Peter Blackburn visited Brussels ."
     example = Example.from_dict(nlp.make_doc(text), {
         "entities": [(0, 15, "PER"), (24, 32, "LOC")], "cats": {"positive": 1.0, "negative": 0.0}})
     nlp.initialize(lambda: [example])
     assert nlp.get_pipe("tok2vec").listening_components == ["ner", "textcat"]
+    assert nlp.pipe_names == ["tok2vec", "ner", "textcat", "wv_vectors"]
     losses = nlp.update([example])
     assert losses["ner"] > 0 and losses["textcat"] > 0
     # spaCy's own TextCatReduce cannot take an empty doc in a batch with others (with or
     # without our features), so the empty text goes alone.
     docs = list(nlp.pipe(["Peter Blackburn visited Brussels .", "Rain ."])) + [nlp("")]
-    assert [d.tensor.shape for d in docs] == [(5, 192), (2, 192), (0, 192)]
+    assert [y.shape for y in nlp.get_pipe("tok2vec").predict(docs)] == [(5, 192), (2, 192), (0, 192)]
+    assert [d.tensor.shape for d in docs] == [(5, 64), (2, 64), (0, 64)]  # wv_vectors' rows
     assert numpy.isclose(sum(docs[0].cats.values()), 1.0, atol=1e-4)

@@ -19,7 +19,7 @@ def textcat_dir(tmp_path_factory, data_dir, tiny_encoder_dir):
 
 def test_ner_pipeline_trains_and_learns_the_mix(ner_dir):
     nlp = spacy.load(ner_dir)
-    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.pipe_names == ["transformer", "ner", "wv_vectors"]
     assert set(nlp.get_pipe("ner").labels) == {"LOC", "MISC", "ORG", "PER"}
     mix = next(node for node in nlp.get_pipe("ner").model.walk() if node.name == "scalar_mix")
     weights = mix.get_param("weights")
@@ -28,6 +28,11 @@ def test_ner_pipeline_trains_and_learns_the_mix(ner_dir):
     assert stats["steps"] == STEPS and stats["words"] > 0 and stats["seconds"] > 0
     doc = nlp("EU rejects German call to boycott British lamb.")
     assert doc._.trf_data.model_output["hidden_states"][0].shape[-1] == 64
+    # wv_vectors: token vectors and similarity, centred with statistics from the training docs.
+    vectors = nlp.get_pipe("wv_vectors")
+    assert vectors.anisotropy == "center" and vectors.calibration["tokens"] > 100
+    assert doc[2].vector.shape == (64,) and doc[2].has_vector
+    assert -1.0 <= doc[2].similarity(doc[6]) < 0.99
 
 
 def test_textcat_pipeline_uses_label_smoothing_and_scores_every_label(textcat_dir):

@@ -8,7 +8,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from spacy_wv.errors import UserError
 from spacy_wv.vectors.encoder import load_encoder
-from spacy_wv.vectors.export import ExportSettings, _sample, export_vectors, iter_contexts, postprocess
+from spacy_wv.vectors.export import Corpus, ExportSettings, build_vocabulary, export_vectors, iter_contexts, plan_windows, postprocess, sample_occurrences
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_a_word_seen_once_gets_exactly_its_contextual_vector(encoder, tiny_encod
     corpus = tmp_path / "c.txt"
     corpus.write_text("The zebroid grazed near the river bank.\n\nPrices rose.\n", encoding="utf8")
     for pooling in ("mean", "first"):
-        result = export_vectors(*encoder, [corpus], ExportSettings(n_words=100, contexts=5, pooling=pooling, layers=[1, 2]))
+        result = export_vectors(*encoder, [corpus], ExportSettings(n_words=100, contexts=5, pooling=pooling, layers=[1, 2], window=10, precision="fp32"))
         tokenizer, model = AutoTokenizer.from_pretrained(tiny_encoder_dir), AutoModel.from_pretrained(tiny_encoder_dir)
         words = ["The", "zebroid", "grazed", "near", "the", "river", "bank", "."]
         encoding = tokenizer(words, is_split_into_words=True, return_tensors="pt")
@@ -48,13 +48,65 @@ def test_a_word_seen_once_gets_exactly_its_contextual_vector(encoder, tiny_encod
         assert numpy.allclose(result.table[result.words.index("zebroid")], expected, atol=1e-4)
 
 
-def test_reservoir_keeps_min_of_count_and_k_occurrences_per_word():
-    contexts = [["a", "b", "a"], ["a", "c"], ["b", "a", "a", "a"]]
-    samples = _sample(iter(contexts), ["a", "b", "c"], ExportSettings(contexts=4, seed=3), len(contexts))
-    per_type = Counter(word_type for items in samples.values() for _, word_type in items)
-    assert per_type == {0: 4, 1: 2, 2: 1}
-    for context_number, items in samples.items():
-        assert all(contexts[context_number][position] == "abc"[word_type] for position, word_type in items)
+def _corpus(lines, tmp_path):
+    return Corpus.build(iter(lines), tmp_path)
+
+
+def test_contexts_are_sampled_across_the_whole_corpus(tmp_path):
+    lines = [[f"filler{i}", "apple", "pie"] for i in range(2000)]
+    corpus = _corpus(lines, tmp_path)
+    words, counts, vocab_of_surface = build_vocabulary(corpus, 10, lowercase=False)
+    samples = sample_occurrences(corpus, vocab_of_surface, counts, 20, seed=0)
+    apple = samples[words.index("apple")]
+    assert len(apple) == 20 and len(set(apple.tolist())) == 20
+    assert all(corpus.surfaces[corpus.ids[p]] == "apple" for p in apple)
+    # Not the first 20 occurrences: spread over the corpus (2000 lines of 3 words).
+    assert apple.max() > 3000 and apple.min() < 3000
+    other_seed = sample_occurrences(corpus, vocab_of_surface, counts, 20, seed=1)[words.index("apple")]
+    assert set(other_seed.tolist()) != set(apple.tolist())
+    # A word seen fewer times than asked keeps all its occurrences.
+    assert len(samples[words.index("filler7")]) == 1
+
+
+def test_windows_give_every_word_min_of_count_and_k_contexts(tmp_path):
+    lines = [["a", "b", "a"], ["a", "c"], ["b", "a", "a", "a"]]
+    corpus = _corpus(lines, tmp_path)
+    words, counts, vocab_of_surface = build_vocabulary(corpus, 10, lowercase=False)
+    samples = sample_occurrences(corpus, vocab_of_surface, counts, 4, seed=3)
+    windows = plan_windows(corpus, vocab_of_surface, samples, 4, window=1)
+    per_word = Counter(words[word] for _, _, targets in windows for _, word in targets)
+    assert per_word == {"a": 4, "b": 2, "c": 1}
+    positions = [position for _, _, targets in windows for position, _ in targets]
+    assert len(positions) == len(set(positions))
+    for start, end, targets in windows:
+        assert all(start <= position < end and corpus.surfaces[corpus.ids[position]] == words[word] for position, word in targets)
+        # A window never crosses a line.
+        line = numpy.searchsorted(corpus.line_starts, start, side="right") - 1
+        assert end <= corpus.line_ends[line]
+
+
+def test_frequent_words_in_very_long_lines_are_not_dropped(encoder, tmp_path):
+    """Issue 12, item 5: contexts that ran past the encoder's length limit silently
+    dropped "the", "and" and "." Windows are short, so a long line cannot do that."""
+    corpus = tmp_path / "long.txt"
+    sentence = "the cat and the dog sat on the mat . "
+    corpus.write_text((sentence * 400).strip() + "\n\n" + "rare words here\n", encoding="utf8")  # one 4,000-word line
+    result = export_vectors(*encoder, [corpus], ExportSettings(n_words=50, contexts=5, batch_size=8))
+    for word in ("the", "and", ".", "cat", "rare"):
+        assert word in result.words
+        assert result.pooled[result.words.index(word)], word
+    assert result.stats["composed_words"] == 0
+    assert result.stats["mean_contexts_per_word"] == pytest.approx((8 * 5 + 3 * 1) / 11)  # 8 words seen 400+ times, 3 once)
+
+
+def test_unseen_words_are_composed_from_their_pieces(encoder, small_corpus):
+    result = export_vectors(*encoder, [small_corpus], ExportSettings(n_words=200, contexts=2))
+    assert result.pooled.all()
+    composed = result.composer.compose(["zebroidification", "misspeled", result.words[0]])
+    assert composed.shape == (3, 64) and numpy.isfinite(composed).all()
+    assert (numpy.linalg.norm(composed, axis=1) > 0).all()
+    assert not numpy.allclose(composed[0], composed[1])
+    assert -1.0 <= result.stats["composition_heldout_cosine"] <= 1.0
 
 
 def test_postprocess_centers_and_removes_top_components():
@@ -73,6 +125,9 @@ def test_whitespace_tokenisation_for_pretokenised_text(tmp_path):
     corpus = tmp_path / "c.txt"
     corpus.write_text("do n't stop , please\n", encoding="utf8")
     assert list(iter_contexts([corpus], True, 3)) == [["do", "n't", "stop"], [",", "please"]]
+    from spacy_wv.vectors.export import iter_lines
+
+    assert list(iter_lines([corpus], lambda text: text.upper().split(","))) == [["DO N'T STOP ", " PLEASE"]]
     assert list(iter_contexts([corpus], False, 10)) == [["do", "n't", "stop", ",", "please"]]
 
 
@@ -131,3 +186,20 @@ def test_pieces_map_back_to_their_words(kind, encoder, small_corpus):
         for j, word in enumerate(words):
             spans = [encoding["offset_mapping"][i][p] for p in numpy.flatnonzero(word_ids[i] == j)]
             assert text[min(s for s, _ in spans):max(e for _, e in spans)].strip() == word
+
+
+def test_only_the_layers_needed_are_run_and_give_the_same_states(encoder):
+    import torch
+
+    from spacy_wv.vectors.export import WindowEncoder
+
+    model, tokenizer = encoder
+    ids = tokenizer(["Oil prices rose sharply ."], return_tensors="pt")
+    with torch.inference_mode():
+        full = model(**ids, output_hidden_states=True).hidden_states
+    for top in (0, 1):
+        window_encoder = WindowEncoder(model, tokenizer, [top], "mean", precision="fp32")
+        assert len(window_encoder.model.encoder.layer) == top and len(model.encoder.layer) == 2
+        with torch.inference_mode():
+            states = window_encoder.model(**ids, output_hidden_states=True).hidden_states
+        assert len(states) == top + 1 and torch.allclose(states[top], full[top], atol=1e-5)
