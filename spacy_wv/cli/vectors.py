@@ -44,7 +44,7 @@ def export_command(
     from ..vectors.encoder import load_encoder
     from ..vectors.export import ExportSettings, export_vectors
     from ..vectors.tables import W2V_FILE
-    from ..vectors.wordvectors import write_export
+    from ..vectors.wordvectors import EXPORT_JSON, write_export
 
     if layer is not None and layers is not None:
         raise UserError("Give --layer or --layers, not both")

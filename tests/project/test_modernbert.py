@@ -19,7 +19,7 @@ def modernbert_ner(tmp_path_factory, data_dir, tiny_modernbert_dir):
 
 def test_spacy_train_on_the_default_family(modernbert_ner, tiny_modernbert_dir):
     nlp = spacy.load(modernbert_ner)
-    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.pipe_names == ["transformer", "ner", "wv_vectors"]
     hf_config = nlp.get_pipe("transformer").model.layers[0].shims[0]._hfmodel.transformer.config
     assert hf_config.model_type == "modernbert" and hf_config.hidden_size == 64
     doc = nlp("EU rejects German call to boycott British lamb.")
@@ -28,7 +28,7 @@ def test_spacy_train_on_the_default_family(modernbert_ner, tiny_modernbert_dir):
 
 def test_wv_vectors_on_the_default_family(modernbert_ner):
     nlp = spacy.load(modernbert_ner)
-    nlp.add_pipe("wv_vectors")
+    nlp.replace_pipe("wv_vectors", "wv_vectors", config={"layers": [-1]})  # the configs' one is centred on training docs
     doc = nlp("The bank raised rates. We sat on the river bank.")
     assert doc.tensor.shape == (len(doc), 64) and numpy.isfinite(doc.tensor).all()
     bank1, bank2 = doc[1], doc[10]
@@ -48,6 +48,6 @@ def test_vectors_export_from_the_default_family(tiny_modernbert_dir, text_slice,
                                       "--n-words", "200", "--contexts", "2"])
     assert result.exit_code == 0, result.output
     vectors = spacy.load(out).vocab.vectors
-    # 200 requested; that none may be dropped is the export's own test (issue 10, item 5).
-    assert 150 < vectors.shape[0] <= 200 and vectors.shape[1] == 64 and numpy.isfinite(vectors.data).all()
+    # Every requested word gets a vector (pooled or composed; issue 10 and issue 12, item 5).
+    assert vectors.shape[0] == 200 and vectors.shape[1] == 64 and numpy.isfinite(vectors.data).all()
     assert json.loads((out / "export.json").read_text(encoding="utf8"))["encoder"].endswith("encoder")
