@@ -67,6 +67,17 @@ def convert(task: str, data_dir: Path, out: Path, train_docs: Optional[int]) -> 
     return paths
 
 
+def system_overrides(encoder: Optional[str], vectors: Optional[str]) -> Dict[str, object]:
+    """Config overrides for the encoder features and the static vectors (None: without)."""
+    overrides: Dict[str, object] = {}
+    if encoder is not None:
+        overrides["paths.encoder"] = str(encoder)
+    if vectors is not None:
+        overrides["paths.vectors"] = str(vectors)
+        overrides["components.tok2vec.model.embed.include_static_vectors"] = True
+    return overrides
+
+
 def run_one(spec: dict) -> dict:
     """Train one system in this process; returns its row."""
     import spacy
@@ -78,12 +89,8 @@ def run_one(spec: dict) -> dict:
     kind = TASKS[spec["task"]][0]
     suffix, uses_encoder, uses_vectors = SYSTEMS[spec["system"]]
     overrides = {"paths.train": spec["train"], "paths.dev": spec["dev"], "system.seed": spec["seed"],
-                 "training.seed": spec["seed"]}
-    if uses_encoder:
-        overrides["paths.encoder"] = spec["encoder"]
-    if uses_vectors:
-        overrides["paths.vectors"] = spec["vectors"]
-        overrides["components.tok2vec.model.embed.include_static_vectors"] = True
+                 "training.seed": spec["seed"],
+                 **system_overrides(spec["encoder"] if uses_encoder else None, spec["vectors"] if uses_vectors else None)}
     config = load_config(REPO / "configs" / f"{kind}{suffix}.cfg", overrides=overrides, interpolate=False)
     nlp = init_nlp(config)
     T = registry.resolve(config.interpolate()["training"])

@@ -14,19 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from stacked_budget import REPO, convert
+from stacked_budget import REPO, convert, system_overrides
 
 
 def build(config_name: str, train: Path, dev: Path, encoder: Path, vectors: Path):
     from spacy.training.initialize import init_nlp
     from spacy.util import load_config, registry, resolve_dot_names
 
-    overrides = {"paths.train": str(train), "paths.dev": str(dev)}
-    if "stacked" in config_name:
-        overrides["paths.encoder"] = str(encoder)
-    if vectors is not None:
-        overrides["paths.vectors"] = str(vectors)
-        overrides["components.tok2vec.model.embed.include_static_vectors"] = True
+    overrides = {"paths.train": str(train), "paths.dev": str(dev),
+                 **system_overrides(encoder if "stacked" in config_name else None, vectors)}
     config = load_config(REPO / "configs" / config_name, overrides=overrides, interpolate=False)
     nlp = init_nlp(config)
     T = registry.resolve(config.interpolate()["training"])

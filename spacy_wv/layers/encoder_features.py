@@ -65,12 +65,8 @@ def EncoderFeatures(
                  attrs={"name": str(name), "combine": combine})
 
 
-def _shim(model: Model) -> FrozenEncoderShim:
-    return model.shims[0]
-
-
 def _ensure_loaded(model: Model) -> FrozenEncoderShim:
-    shim = _shim(model)
+    shim = model.shims[0]
     if not shim.loaded:
         name = model.attrs["name"]
         if not name:
@@ -95,7 +91,7 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
     shim = _ensure_loaded(model)
     feats = shim.features(docs)
     if not is_train:
-        layers = [layer % shim.n_hidden_states for layer in shim.cfg["layers"]]
+        layers = list(shim.cfg["layers"])
         for doc, doc_feats in zip(docs, feats):
             doc._.set(ENCODER_LAYERS_ATTR, {"layers": layers, "n_hidden": shim.n_hidden_states, "features": doc_feats})
     lengths = [f.shape[1] for f in feats]

@@ -32,16 +32,9 @@ def load_encoder_dir(path: Path):
         raise UserError(f"Not a Hugging Face model directory (no config.json): {path}")
     if not any(path.glob("*.safetensors")):
         raise UserError(f"No safetensors weights in {path} (only .safetensors checkpoints are loaded)")
-    from transformers import AutoModel, AutoTokenizer
+    from ..vectors.encoder import load_hf_dir
 
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
-        model = AutoModel.from_pretrained(str(path), use_safetensors=True)
-    except (OSError, ValueError, KeyError) as err:
-        raise UserError(f"Could not load the encoder in {path}: {str(err).splitlines()[0]}") from None
-    if not getattr(tokenizer, "is_fast", False):
-        raise UserError(f"The tokenizer in {path} has no fast (Rust) version, needed to align pieces to tokens")
-    model.eval()
+    model, tokenizer = load_hf_dir(path, safetensors_only=True)
     for param in model.parameters():
         param.requires_grad_(False)
     return model, tokenizer
@@ -102,7 +95,8 @@ def doc_key(doc: Doc) -> str:
 class FrozenEncoderShim(Shim):
     """Holds the encoder (no gradients, eval mode) and the feature cache.
 
-    `cfg`: `layers` (indices into the hidden states, embeddings = 0), `max_pieces`
+    `cfg`: `layers` (indices into the hidden states, embeddings = 0; made non-negative
+    once the encoder is loaded), `max_pieces`
     (window length including the start token), `batch_pieces` (padded pieces per
     forward pass) and `cache_mb`.
     """
@@ -141,6 +135,7 @@ class FrozenEncoderShim(Shim):
         if bad:
             raise UserError(f"Encoder layers {bad} out of range: the encoder has {n} hidden states "
                             f"(embeddings and {n - 1} layers), so use indices in [{-n}, {n - 1}]")
+        self.cfg["layers"] = tuple(i % n for i in self.cfg["layers"])
 
     # ------------------------------------------------------------------ features
     def features(self, docs: Sequence[Doc]) -> List[numpy.ndarray]:

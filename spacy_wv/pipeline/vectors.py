@@ -22,6 +22,7 @@ import srsly
 from spacy.language import Language
 from spacy.util import minibatch
 from spacy.tokens import Doc
+from thinc.api import Model
 from thinc.util import to_numpy  # hidden states are cupy arrays on GPU
 
 from ..errors import UserError
@@ -42,7 +43,7 @@ MIN_CALIBRATION_WORDS = 100
 )
 def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], normalize: bool, anisotropy: str = "none") -> "ContextualVectors":
     component = ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize, anisotropy=anisotropy)
-    component.encoder_width = lambda: _encoder_width(nlp)  # the vector width when a batch has only empty docs
+    component.encoder_width = lambda: _encoder_width(nlp)
     return component
 
 
@@ -53,7 +54,9 @@ def _encoder_width(nlp: Language) -> int:
     if hf_model is not None:
         return int(hf_model.transformer.config.hidden_size)
     for _, component in nlp.pipeline:  # a stacked tok2vec's frozen encoder
-        for node in component.model.walk() if hasattr(component, "model") and hasattr(component.model, "walk") else ():
+        model = getattr(component, "model", None)
+        nodes = model.walk() if isinstance(model, Model) else ()
+        for node in nodes:
             if node.name == "encoder_features" and node.shims[0].loaded:
                 return node.shims[0].width
     return 0
@@ -88,6 +91,8 @@ class ContextualVectors:
         self.mean: Optional[numpy.ndarray] = None
         self.transform: Optional[numpy.ndarray] = None
         self.calibration: Dict = {}
+        # The vector width when a batch has only empty docs (the factory asks the pipeline's encoder).
+        self.encoder_width: Callable[[], int] = lambda: 0
 
     def initialize(self, get_examples: Callable, *, nlp: Optional[Language] = None, n_docs: int = CALIBRATION_DOCS) -> None:
         """Gather the anisotropy statistics from the training docs (when `anisotropy` is not "none")."""
@@ -158,7 +163,7 @@ class ContextualVectors:
         docs are pooled together, so that the numpy calls are per batch rather than per doc."""
         if docs and not any(_has_trf_data(doc) for doc in docs):
             if all(len(doc) == 0 for doc in docs):  # spaCy's tok2vec skips a batch of empty docs
-                return numpy.zeros((0, getattr(self, "encoder_width", lambda: 0)()), dtype="float32")
+                return numpy.zeros((0, self.encoder_width()), dtype="float32")
             return self._from_encoder_features(docs)
         pieces, lengths, windows = [], [], []
         width = window_offset = 0
@@ -178,7 +183,7 @@ class ContextualVectors:
         if pieces:
             vectors = pool_wordpieces(numpy.concatenate(pieces), all_lengths, self.pooling, windows=numpy.concatenate(windows))
         else:
-            width = getattr(self, "encoder_width", lambda: 0)()
+            width = self.encoder_width()
             vectors = numpy.zeros((all_lengths.size, width), dtype="float32")
         return vectors
 

@@ -12,15 +12,21 @@ def load_encoder(path: Path) -> Tuple["object", "object"]:
     if (path / "config.cfg").is_file():
         return _from_pipeline(path)
     if (path / "config.json").is_file():
-        from transformers import AutoModel, AutoTokenizer
-
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
-            model = AutoModel.from_pretrained(str(path))
-        except (OSError, ValueError, KeyError, TypeError) as err:  # a corrupt config.json, tokenizer or weights
-            raise UserError(f"Could not load the encoder at {path}: {' '.join(str(err).split())[:300]}") from None
-        return _checked(model.eval(), tokenizer, path)
+        return load_hf_dir(path)
     raise UserError(f"Not an encoder dir (no config.json) nor a spaCy pipeline (no config.cfg): {path}")
+
+
+def load_hf_dir(path: Path, safetensors_only: bool = False) -> Tuple["object", "object"]:
+    """(model in eval mode, fast tokenizer) from a Hugging Face model dir; `safetensors_only`
+    refuses any other weights format (what a pipeline loads from its own bytes)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
+        model = AutoModel.from_pretrained(str(path), **({"use_safetensors": True} if safetensors_only else {}))
+    except (OSError, ValueError, KeyError, TypeError) as err:  # a corrupt config.json, tokenizer or weights
+        raise UserError(f"Could not load the encoder at {path}: {' '.join(str(err).split())[:300]}") from None
+    return _checked(model.eval(), tokenizer, path)
 
 
 def _from_pipeline(path: Path):
