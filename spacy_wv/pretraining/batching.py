@@ -53,6 +53,7 @@ class PackedCorpus:
             train_lengths.insert(0, len(array) - held)
             eval_lengths.insert(0, held)
             eval_offsets.insert(0, len(array) - held)
+        self.train_lengths = train_lengths
         self.train = cut_windows(train_lengths, [0] * len(self.arrays), self.body)
         self.eval = cut_windows(eval_lengths, eval_offsets, self.body)
         if len(self.train) == 0:

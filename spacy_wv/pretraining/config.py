@@ -12,7 +12,7 @@ from spacy.util import registry
 from thinc.api import Config
 
 from ..errors import UserError
-from . import encoder, objectives, optimization  # noqa: F401 (register the functions)
+from . import encoder, objectives, optimization, warm_start  # noqa: F401 (register the functions)
 
 # The section, the registry its `@` key names, and that key.
 REGISTERED_SECTIONS = {
@@ -22,6 +22,8 @@ REGISTERED_SECTIONS = {
     "schedule": ("misc", "@misc"),
 }
 SECTIONS = ("paths", "training") + tuple(REGISTERED_SECTIONS)
+# Registered sections a config may leave out.
+OPTIONAL_SECTIONS = {"warm_start": ("misc", "@misc")}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class PretrainSettings:
     schedule: Any
     training: TrainingSettings
     config: Config
+    warm_start: Any = None
 
     @property
     def config_hash(self) -> str:
@@ -96,7 +99,7 @@ def known_keys(config: Config) -> Iterator[str]:
             continue
         yield from (f"{section}.{key}" for key in config[section])
     yield from (f"training.{f.name}" for f in fields(TrainingSettings))
-    for section, (registry_name, key) in REGISTERED_SECTIONS.items():
+    for section, (registry_name, key) in {**REGISTERED_SECTIONS, **OPTIONAL_SECTIONS}.items():
         name = config.get(section, {}).get(key)
         if name is not None and registry.has(registry_name, name):
             params = inspect.signature(registry.get(registry_name, name)).parameters
@@ -114,14 +117,15 @@ def resolve_settings(config: Config) -> PretrainSettings:
     missing = [s for s in SECTIONS if s not in config]
     if missing:
         raise UserError(f"The pretraining config lacks the section(s) {', '.join('[' + s + ']' for s in missing)}.")
-    for section, (registry_name, key) in REGISTERED_SECTIONS.items():
+    present = {**REGISTERED_SECTIONS, **{s: v for s, v in OPTIONAL_SECTIONS.items() if s in config}}
+    for section, (registry_name, key) in present.items():
         name = config[section].get(key)
         if name is None:
             raise UserError(f"[{section}] needs a `{key}` key naming a registered function.")
         if not registry.has(registry_name, name):
             raise UserError(f"[{section}] {key} = \"{name}\" is not a registered function (registry '{registry_name}').")
     try:
-        resolved = registry.resolve({s: config[s] for s in REGISTERED_SECTIONS}, validate=True)
+        resolved = registry.resolve({s: config[s] for s in present}, validate=True)
     except ConfigValidationError as err:
         raise UserError(f"Invalid config: {one_line(err)}") from None
     paths = config["paths"]
@@ -136,7 +140,7 @@ def resolve_settings(config: Config) -> PretrainSettings:
     return PretrainSettings(
         train_path=Path(paths["train"]), tokenizer_path=Path(paths["tokenizer"]),
         encoder=encoder_spec, objective=resolved["objective"], optimizer=resolved["optimizer"],
-        schedule=resolved["schedule"], training=training, config=config,
+        schedule=resolved["schedule"], training=training, config=config, warm_start=resolved.get("warm_start"),
     )
 
 

@@ -42,6 +42,7 @@ class Run:
     batch_seqs: int
     resume_from: Optional[Path]
     data_fingerprint: str = ""
+    doc_sep_id: int = -1
 
 
 def load_tokenizer(path: Path):
@@ -88,7 +89,7 @@ def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, a
                 f"(data {saved_data}, now {reader.data_fingerprint}): resuming would train on other data; "
                 "use a new output directory, or restore the shards it was trained on."
             )
-    return Run(settings, output_dir, tokenizer, corpus, batch_seqs, resume_from, reader.data_fingerprint)
+    return Run(settings, output_dir, tokenizer, corpus, batch_seqs, resume_from, reader.data_fingerprint, reader.doc_sep_id)
 
 
 def check_shards_match_tokenizer(reader: ShardReader, shard_dir: Path, tokenizer_dir: Path, vocab_size: int) -> None:
@@ -204,10 +205,14 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
     model = objective.build_model(settings.encoder.hf_config(run.tokenizer)).to(env.device)
     module = objective.wrap(model, settings.encoder)
     optimizer = settings.optimizer.build(module)
+    step, tokens, elapsed_before = 0, 0, 0.0
+    warm_start = settings.warm_start
+    if run.resume_from is None and warm_start is not None and warm_start.enabled and env.is_main:
+        # Rank 0 only: DDP copies its weights to the other ranks when it wraps the model.
+        elapsed_before = warm_start.apply(model, run.tokenizer, run.corpus, run.doc_sep_id, training.seed)
     torch.manual_seed(training.seed + 1 + env.rank)  # dropout streams differ per rank
     mask_generator = torch.Generator().manual_seed(training.seed + 7919 * (env.rank + 1))
     sampler = WindowSampler(run.corpus, run.batch_seqs, training.seed, env.rank, env.world_size)
-    step, tokens, elapsed_before = 0, 0, 0.0
     if run.resume_from is not None:
         state = load_checkpoint(run.resume_from, model, optimizer)
         step, tokens, elapsed_before = state["step"], state["tokens"], state["elapsed_s"]

@@ -1,0 +1,255 @@
+"""One yardstick for encoders: what a pretraining recipe buys downstream, in one table.
+
+    python benchmarks/encoder_quality.py ENCODER_DIR [ENCODER_DIR ...] --names a,b \
+        --fasttext training/fasttext.txt
+    python benchmarks/encoder_quality.py --recipe "mlm=configs/pretrain_mlm.cfg" \
+        --recipe "mlm+warm=configs/pretrain_mlm.cfg --warm_start.method pieces" \
+        --minutes 10 --shards corpus/shards --tokenizer corpus/tokenizer --work-dir /tmp/eq
+
+Per encoder (a directory, or a recipe pretrained here first into --work-dir; a recipe
+is a pretraining config plus `--section.key value` overrides, budgeted by --minutes or
+--steps; an existing run is resumed, so a finished one is reused):
+- pretraining minutes and tokens seen (its metrics.jsonl; warm-start time included);
+- NER probe: CoNLL-2003 dev F1 of spaCy's NER on the encoder's frozen features alone
+  (`spacy_wv.EncoderFeatures.v1`, the stacked configs' features layer, no CNN, no
+  static vectors), trained for a fixed number of steps on the first --ner-train-docs
+  training docs;
+- SST-2 probe: dev accuracy, the same way with the textcat config;
+- its exported static vectors (`vectors export`, the --n-words most frequent words of
+  the --corpus-mb sample, --contexts occurrences each, layers 0,1,2): WS353 and
+  SimLex-999 Spearman, Google analogies 3CosAdd (candidates: the same --n-words words).
+A `--fasttext` word2vec text file (e.g. `vectors fasttext` on the same text) is scored
+on the words of the first encoder's table, as the row to beat.
+Same steps, seeds and data for every row, so rows compare. Probes and exports run in
+subprocesses, one at a time; threads follow OMP_NUM_THREADS.
+"""
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Optional
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stacked_budget import convert  # noqa: E402
+from word_vectors import sample_corpus  # noqa: E402
+
+PROBES = {"ner": ("conll", "ner_stacked.cfg", "ents_f"), "sst2": ("sst2", "textcat_stacked.cfg", "cats_micro_f")}
+LISTENER = {"ner": "components.ner.model.tok2vec", "sst2": "components.textcat.model.tok2vec"}
+
+
+def pretrain_recipe(name: str, recipe: str, args) -> Path:
+    config, *overrides = shlex.split(recipe)
+    out = args.work_dir / name
+    budget = ["--training.max_minutes", str(args.minutes), "--training.max_steps", "null"] if args.steps is None else \
+        ["--training.max_steps", str(args.steps), "--training.max_minutes", "null"]
+    command = [sys.executable, "-m", "spacy_wv", "pretrain", config, str(out), "--paths.train", str(args.shards),
+               "--paths.tokenizer", str(args.tokenizer), *budget, *overrides]
+    print("$", " ".join(shlex.quote(c) for c in command), flush=True)
+    subprocess.run(command, check=True, cwd=REPO)
+    return out
+
+
+def pretraining_cost(encoder: Path) -> Dict[str, Optional[float]]:
+    metrics = encoder / "metrics.jsonl"
+    if not metrics.is_file():
+        return {"minutes": None, "tokens": None, "steps": None, "masked_acc": None}
+    rows = [json.loads(line) for line in metrics.read_text(encoding="utf8").splitlines() if line.strip()]
+    evals = [r for r in rows if "eval_accuracy" in r]
+    return {"minutes": rows[-1]["elapsed_s"] / 60, "tokens": rows[-1]["tokens"], "steps": rows[-1]["step"],
+            "masked_acc": evals[-1]["eval_accuracy"] if evals else None}
+
+
+def probe_config(probe: str, spec: dict):
+    """The stacked config with the CNN taken out: the tok2vec is the features layer alone."""
+    from spacy.util import load_config
+
+    config = load_config(REPO / "configs" / PROBES[probe][1], interpolate=False, overrides={
+        "paths.train": spec["train"], "paths.dev": spec["dev"], "paths.encoder": spec["encoder"],
+        "system.seed": spec["seed"], "training.seed": spec["seed"], "training.max_steps": spec["steps"],
+        "training.optimizer.learn_rate.warmup_steps": max(1, spec["steps"] // 10),
+    })
+    components = config["components"]
+    components["tok2vec"]["model"] = components["tok2vec"]["model"]["features"]
+    component, *_ = LISTENER[probe].split(".")[1:]
+    components[component]["model"]["tok2vec"]["width"] = components["tok2vec"]["model"]["width"]
+    config["nlp"]["pipeline"] = [p for p in config["nlp"]["pipeline"] if p != "wv_vectors"]
+    components.pop("wv_vectors", None)
+    return config
+
+
+def run_probe(spec: dict) -> dict:
+    from spacy.training.initialize import init_nlp
+    from spacy.training.loop import create_train_batches, train_while_improving
+    from spacy.util import registry, resolve_dot_names
+
+    config = probe_config(spec["probe"], spec)
+    nlp = init_nlp(config)
+    resolved = config.interpolate()
+    T = registry.resolve(resolved["training"])
+    train_corpus, dev_corpus = resolve_dot_names(resolved, [T["train_corpus"], T["dev_corpus"]])
+    batches = create_train_batches(nlp, train_corpus, T["batcher"], T["max_epochs"])
+    training = train_while_improving(
+        nlp, T["optimizer"], batches, evaluate=lambda: (0.0, {}), dropout=T["dropout"],
+        accumulate_gradient=T["accumulate_gradient"], patience=0, max_steps=spec["steps"], eval_frequency=10**9,
+        exclude=T["frozen_components"], annotating_components=T["annotating_components"], before_update=None,
+    )
+    for _ in training:
+        pass
+    score = nlp.evaluate(list(dev_corpus(nlp)))[PROBES[spec["probe"]][2]]
+    return {"score": float(score)}
+
+
+def in_subprocess(kind: str, spec: dict) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--run-one", json.dumps({"kind": kind, **spec})],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{kind} for {spec.get('encoder')} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def export_vectors(encoder: Path, corpus: Path, out: Path, args) -> Path:
+    command = [sys.executable, "-m", "spacy_wv", "vectors", "export", str(encoder), str(out), str(corpus),
+               "--n-words", str(args.n_words), "--contexts", str(args.contexts), "--layers", "0,1,2"]
+    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    return out / "vectors.w2v.txt"
+
+
+def same_words_table(path: Path, reference: Path, out: Path) -> Path:
+    """The rows of `path` for the words of `reference` (an exported table), in its order:
+    both tables are then scored on the same words and analogy candidates."""
+    from spacy_wv.vectors.tables import read_word2vec, write_word2vec
+
+    table, words = read_word2vec(path), read_word2vec(reference).words
+    index = {w: i for i, w in enumerate(table.words)}
+    kept = [w for w in words if w in index]
+    write_word2vec(out, kept, table.table[[index[w] for w in kept]])
+    return out
+
+
+def score_vectors(tables: List[Path], data: Path, n_words: int, out: Path) -> List[Dict[str, float]]:
+    from spacy_wv.vectors.evaluate import evaluate_sources
+    from spacy_wv.vectors.sources import StaticSource
+    from spacy_wv.vectors.tables import read_word2vec
+
+    sources = [StaticSource(str(i), read_word2vec(path)) for i, path in enumerate(tables)]
+    results = evaluate_sources(sources, [data / "wordsim" / "ws353_all.tsv", data / "wordsim" / "simlex999.tsv"],
+                               data / "analogy" / "questions-words.txt", top_n=n_words)
+    (out / "vector_scores.json").write_text(json.dumps(results, indent=1, default=str))
+    rows = []
+    for i in range(len(tables)):
+        entry = results["vectors"][str(i)]
+        similarity = list(entry["similarity"].values())
+        rows.append({"ws353": similarity[0]["spearman"], "simlex": similarity[1]["spearman"],
+                     "analogy": entry["analogy"]["3CosAdd"]["overall"], "analogy_coverage": entry["analogy"]["coverage"]})
+    return rows
+
+
+def fmt(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(rows: List[dict], args) -> None:
+    print(f"\nProbes: NER {args.ner_steps} steps on {args.ner_train_docs} CoNLL train docs, SST-2 {args.sst2_steps} steps "
+          f"on {args.sst2_train_docs} sentences, seeds {args.seeds}; vectors: {args.n_words} words, {args.contexts} contexts, "
+          f"{args.corpus_mb} MB sample.")
+    print("| encoder | pretrain min | tokens | masked acc | NER probe F1 | SST-2 probe acc | WS353 | SimLex | analogy |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        def score(key):
+            values = r.get(key)
+            if not values:
+                return "-"
+            mean = 100 * statistics.mean(values)
+            return f"{mean:.2f} ± {100 * statistics.stdev(values):.2f}" if len(values) > 1 else f"{mean:.2f}"
+
+        tokens = f"{r['tokens'] / 1e6:.2f}M" if r.get("tokens") else "-"
+        print(f"| {r['name']} | {fmt(r.get('minutes'), '.1f')} | {tokens} | {fmt(r.get('masked_acc'), '.3f')} "
+              f"| {score('ner')} | {score('sst2')} | {fmt(r.get('ws353'), '.3f')} | {fmt(r.get('simlex'), '.3f')} "
+              f"| {fmt(r.get('analogy'), '.3f')} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("encoders", nargs="*", type=Path, help="Encoder directories")
+    parser.add_argument("--names", default=None, help="Comma-separated names of the encoder directories")
+    parser.add_argument("--recipe", action="append", default=[], help='"name=CONFIG [--section.key value ...]" to pretrain first')
+    parser.add_argument("--minutes", type=float, default=30.0, help="Pretraining budget of each recipe")
+    parser.add_argument("--steps", type=int, default=None, help="Pretraining steps of each recipe instead of --minutes")
+    parser.add_argument("--shards", type=Path, help="Token shards for the recipes")
+    parser.add_argument("--tokenizer", type=Path, help="Tokenizer of the shards")
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/encoder_quality"))
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--fasttext", type=Path, default=None, help="Same-corpus fastText word2vec text file (the row to beat)")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--ner-steps", type=int, default=400)
+    parser.add_argument("--ner-train-docs", type=int, default=300, help="CoNLL train docs (10 sentences each)")
+    parser.add_argument("--sst2-steps", type=int, default=300)
+    parser.add_argument("--sst2-train-docs", type=int, default=3000)
+    parser.add_argument("--n-words", type=int, default=10000)
+    parser.add_argument("--contexts", type=int, default=4)
+    parser.add_argument("--corpus-mb", type=float, default=20.0, help="Raw-text sample for the vector export")
+    parser.add_argument("--skip", default="", help="comma-separated: ner,sst2,vectors")
+    parser.add_argument("--output", type=Path, default=None, help="Append the rows as JSON lines here")
+    parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_one:
+        print(json.dumps(run_probe(json.loads(args.run_one))))
+        return
+    skip = set(filter(None, args.skip.split(",")))
+    names = args.names.split(",") if args.names else [p.name for p in args.encoders]
+    if len(names) != len(args.encoders):
+        raise SystemExit(f"--names gives {len(names)} names for {len(args.encoders)} encoder directories")
+    encoders = dict(zip(names, args.encoders))
+    for recipe in args.recipe:
+        name, _, spec = recipe.partition("=")
+        if not spec or not (args.shards and args.tokenizer):
+            raise SystemExit("--recipe needs NAME=CONFIG, and --shards and --tokenizer")
+        encoders[name] = pretrain_recipe(name, spec, args)
+    for name, encoder in encoders.items():
+        if not (encoder / "config.json").is_file():
+            raise SystemExit(f"{name}: not an encoder directory (no config.json): {encoder}")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        data = {"ner": convert("conll", args.data, tmp, args.ner_train_docs),
+                "sst2": convert("sst2", args.data, tmp, args.sst2_train_docs)}
+        corpus = sample_corpus(args.data, args.corpus_mb, tmp / "corpus.txt") if "vectors" not in skip else None
+        tables = []
+        for name, encoder in encoders.items():
+            row = {"name": name, "encoder": str(encoder), **pretraining_cost(encoder)}
+            for probe in ("ner", "sst2"):
+                if probe in skip:
+                    continue
+                steps = args.ner_steps if probe == "ner" else args.sst2_steps
+                row[probe] = [in_subprocess("probe", {"probe": probe, "encoder": str(encoder), "seed": seed, "steps": steps,
+                                                      "train": str(data[probe]["train"]), "dev": str(data[probe]["dev"])})["score"]
+                              for seed in seeds]
+                print(f"{name} {probe}: {row[probe]}", flush=True)
+            if "vectors" not in skip:
+                tables.append(export_vectors(encoder, corpus, args.work_dir / f"vectors_{name}", args))
+            rows.append(row)
+        if "vectors" not in skip:
+            if args.fasttext and tables:
+                rows.append({"name": f"fastText ({args.fasttext.name}), same words"})
+                tables.append(same_words_table(args.fasttext, tables[0], tmp / "fasttext.txt"))
+            for row, scores in zip(rows, score_vectors(tables, args.data, args.n_words, args.work_dir)):
+                row.update(scores)
+    for row in rows:
+        print(json.dumps(row), flush=True)
+        if args.output:
+            with args.output.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+    print_table(rows, args)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    main()
