@@ -28,7 +28,7 @@ from ..errors import UserError
 from ..outputs import as_path_list, atomic_output_dir, check_output_dir
 from .shards import META_FILE, SHARD_PREFIX, ShardWriter, dtype_for_vocab
 from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
-from .tokenizer_training import TOKENIZER_FILE, tokenizer_fingerprint, tokenizer_kind
+from .tokenizer_training import TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint, tokenizer_kind
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
@@ -181,7 +181,7 @@ def load_tokenizer(tokenizer_dir: Path) -> Tuple[Tokenizer, Dict[str, Optional[i
     would take longer than encoding a small corpus."""
     tokenizer_file = Path(tokenizer_dir) / TOKENIZER_FILE
     if not tokenizer_file.exists():
-        raise UserError(f"No tokenizer at {tokenizer_dir} (missing {TOKENIZER_FILE}); run `python -m spacy_wv tokenizer` first")
+        raise no_tokenizer_file_error(tokenizer_dir)
     try:
         tokenizer = Tokenizer.from_file(str(tokenizer_file))
     except Exception as err:

@@ -41,6 +41,9 @@ TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_FILES = {TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json",
                    "merges.txt", "added_tokens.json"}
 
+# Vocabulary files of slow (Python) tokenizers: a model dir may hold them instead of a tokenizer.json.
+SLOW_VOCAB_FILES = ("vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+
 
 @dataclass(frozen=True)
 class SpecialTokens:
@@ -149,6 +152,17 @@ def train_tokenizer(
 def is_legacy_tokenizer_dir(path: Path) -> bool:
     names = {p.name for p in path.iterdir()}
     return TOKENIZER_FILE in names and names <= TOKENIZER_FILES
+
+
+def no_tokenizer_file_error(tokenizer_dir: Path, hint: str = "run `python -m spacy_wv tokenizer` first") -> UserError:
+    """The error for a directory without a tokenizer.json: a slow tokenizer's files there
+    (a model dir saved that way) get the command that saves them as a fast tokenizer."""
+    slow = [name for name in SLOW_VOCAB_FILES if (Path(tokenizer_dir) / name).is_file()]
+    if slow:
+        save = f"from transformers import AutoTokenizer as T; T.from_pretrained('{tokenizer_dir}').save_pretrained('{tokenizer_dir}')"
+        return UserError(f"The tokenizer at {tokenizer_dir} is a slow tokenizer ({', '.join(slow)}) without a {TOKENIZER_FILE}: "
+                         f"save it as a fast tokenizer first: python -c \"{save}\"")
+    return UserError(f"No tokenizer at {tokenizer_dir} (missing {TOKENIZER_FILE}); {hint}")
 
 
 def tokenizer_fingerprint(tokenizer_file: Path) -> str:

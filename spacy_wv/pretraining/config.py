@@ -54,6 +54,9 @@ class PretrainSettings:
     training: TrainingSettings
     config: Config
     warm_start: Any = None
+    # A Hugging Face model dir to continue pretraining from; its config.json then decides
+    # the architecture (`encoder` is replaced by its spec in `init_from.settings_for_checkpoint`).
+    init_from: Optional[Path] = None
 
     @property
     def config_hash(self) -> str:
@@ -129,18 +132,23 @@ def resolve_settings(config: Config) -> PretrainSettings:
     except ConfigValidationError as err:
         raise UserError(f"Invalid config: {one_line(err)}") from None
     paths = config["paths"]
-    for key in ("train", "tokenizer"):
+    init_from = Path(paths["init_from"]) if paths.get("init_from") else None
+    # With init_from, a null tokenizer means the checkpoint's own (the usual case).
+    for key in ("train",) if init_from else ("train", "tokenizer"):
         if not paths.get(key):
             raise UserError(f"[paths] {key} is not set.")
     training = training_settings(config["training"])
     encoder_spec = resolved["encoder"]
-    if training.seq_len > encoder_spec.max_length:
-        raise UserError(f"[training] seq_len ({training.seq_len}) exceeds [encoder] max_length ({encoder_spec.max_length}).")
-    resolved["objective"].check_encoder(encoder_spec)
+    if init_from is None:
+        # With init_from these are checked against the checkpoint's config instead, once it is read.
+        if training.seq_len > encoder_spec.max_length:
+            raise UserError(f"[training] seq_len ({training.seq_len}) exceeds [encoder] max_length ({encoder_spec.max_length}).")
+        resolved["objective"].check_encoder(encoder_spec)
     return PretrainSettings(
-        train_path=Path(paths["train"]), tokenizer_path=Path(paths["tokenizer"]),
+        train_path=Path(paths["train"]), tokenizer_path=Path(paths.get("tokenizer") or init_from),
         encoder=encoder_spec, objective=resolved["objective"], optimizer=resolved["optimizer"],
         schedule=resolved["schedule"], training=training, config=config, warm_start=resolved.get("warm_start"),
+        init_from=init_from,
     )
 
 

@@ -9,7 +9,7 @@ from spacy.util import registry
 
 from ..errors import UserError
 
-MASKED_FAMILIES = ("bert", "roberta", "modernbert")
+MASKED_FAMILIES = ("bert", "roberta", "modernbert", "electra")
 CAUSAL_FAMILIES = ("gpt2",)
 FAMILIES = MASKED_FAMILIES + CAUSAL_FAMILIES
 # The HF config fields that hold each family's dropout (all set to one rate here; a
@@ -18,6 +18,7 @@ DROPOUT_FIELDS = {
     "bert": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
     "roberta": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
     "modernbert": ("embedding_dropout", "mlp_dropout", "attention_dropout"),
+    "electra": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
     "gpt2": ("resid_pdrop", "embd_pdrop", "attn_pdrop"),
 }
 
@@ -45,7 +46,7 @@ class EncoderSpec:
 
     def hf_config(self, tokenizer):
         """The transformers config for this family, with vocabulary and special ids from `tokenizer`."""
-        from transformers import BertConfig, GPT2Config, ModernBertConfig, RobertaConfig
+        from transformers import BertConfig, ElectraConfig, GPT2Config, ModernBertConfig, RobertaConfig
 
         vocab_size = len(tokenizer)
         pad = tokenizer.pad_token_id
@@ -74,13 +75,23 @@ class EncoderSpec:
                 eos_token_id=eos, cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id,
                 **dropout,
             )
+        elif self.family == "electra":
+            # The masked-LM objective trains ELECTRA's generator-style head on a BERT-like
+            # trunk; embeddings as wide as the trunk (ELECTRA's smaller embedding_size is
+            # a choice of its own pretraining recipe, kept when continuing a checkpoint).
+            config = ElectraConfig(
+                vocab_size=vocab_size, embedding_size=self.width, hidden_size=self.width, num_hidden_layers=self.depth,
+                num_attention_heads=self.heads, intermediate_size=self.ffn_size,
+                max_position_embeddings=self.max_length, pad_token_id=pad or 0, **dropout,
+            )
         else:
             config = GPT2Config(
                 vocab_size=vocab_size, n_positions=self.max_length, n_embd=self.width,
                 n_layer=self.depth, n_head=self.heads, n_inner=self.ffn_size,
                 bos_token_id=bos, eos_token_id=eos, pad_token_id=pad, **dropout,
             )
-        config._attn_implementation = "sdpa"
+        # transformers' ELECTRA has no SDPA attention (4.53); the others run faster with it.
+        config._attn_implementation = "eager" if self.family == "electra" else "sdpa"
         return config
 
 

@@ -19,13 +19,14 @@ from tqdm import tqdm
 from wasabi import msg, row
 
 from ..corpus.shards import ShardReader
-from ..corpus.tokenizer_training import TOKENIZER_FILE, tokenizer_fingerprint
+from ..corpus.tokenizer_training import TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint
 from ..errors import UserError
 from ..outputs import check_output_dir, write_marker
 from .batching import PackedCorpus, WindowSampler
 from .checkpoint import latest_checkpoint, load_checkpoint, read_state, rng_state, save_checkpoint, set_rng_state
 from .config import PretrainSettings, micro_batch_seqs
 from .distributed import DistEnv, all_reduce_sum, barrier, from_main, gather_objects, init_distributed, shutdown
+from .init_from import build_or_load_model, check_embeddings_fit, settings_for_checkpoint
 
 METRICS_FILE = "metrics.jsonl"
 CONFIG_FILE = "pretrain.cfg"
@@ -51,8 +52,7 @@ def load_tokenizer(path: Path):
     if not path.is_dir():
         raise UserError(f"Tokenizer directory not found: {path} ([paths] tokenizer); run `python -m spacy_wv tokenizer` first.")
     if not (path / TOKENIZER_FILE).is_file():
-        raise UserError(f"No tokenizer at {path} (missing {TOKENIZER_FILE}; [paths] tokenizer): "
-                        f"run `python -m spacy_wv tokenizer` first.")
+        raise no_tokenizer_file_error(path, "[paths] tokenizer: run `python -m spacy_wv tokenizer` first.")
     tokenizer_fingerprint(path / TOKENIZER_FILE)  # a one-line error for a corrupt tokenizer.json
     try:
         return AutoTokenizer.from_pretrained(str(path))
@@ -64,7 +64,11 @@ def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, a
     """Every check that can fail on user input, before anything is written."""
     output_dir = Path(output_dir)
     resuming = check_output_dir(output_dir, "pretrain", legacy=lambda path: (path / CONFIG_FILE).is_file())
+    if settings.init_from is not None:  # the checkpoint's architecture and tokenizer replace the configured ones
+        settings = settings_for_checkpoint(settings)
     tokenizer = load_tokenizer(settings.tokenizer_path)
+    if settings.init_from is not None:
+        check_embeddings_fit(settings.init_from, tokenizer)
     reader = ShardReader(settings.train_path)
     check_shards_match_tokenizer(reader, settings.train_path, settings.tokenizer_path, len(tokenizer))
     objective = settings.objective
@@ -202,14 +206,17 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
         settings.config.to_disk(out / CONFIG_FILE)
 
     torch.manual_seed(training.seed)  # the same initial weights on every rank
-    model = objective.build_model(settings.encoder.hf_config(run.tokenizer)).to(env.device)
+    model = build_or_load_model(settings, run.tokenizer, resuming=run.resume_from is not None, verbose=env.is_main).to(env.device)
     module = objective.wrap(model, settings.encoder)
     optimizer = settings.optimizer.build(module)
     step, tokens, elapsed_before = 0, 0, 0.0
     warm_start = settings.warm_start
     if run.resume_from is None and warm_start is not None and warm_start.enabled and env.is_main:
-        # Rank 0 only: DDP copies its weights to the other ranks when it wraps the model.
-        elapsed_before = warm_start.apply(model, run.tokenizer, run.corpus, run.doc_sep_id, training.seed)
+        if settings.init_from is not None:
+            msg.info(f"Continuing from {settings.init_from}: its embeddings are kept ([warm_start] does not apply)")
+        else:
+            # Rank 0 only: DDP copies its weights to the other ranks when it wraps the model.
+            elapsed_before = warm_start.apply(model, run.tokenizer, run.corpus, run.doc_sep_id, training.seed)
     torch.manual_seed(training.seed + 1 + env.rank)  # dropout streams differ per rank
     mask_generator = torch.Generator().manual_seed(training.seed + 7919 * (env.rank + 1))
     sampler = WindowSampler(run.corpus, run.batch_seqs, training.seed, env.rank, env.world_size)

@@ -57,6 +57,8 @@ class MaskedLMModule(nn.Module):
             return self.model.cls(hidden)
         if self.family == "roberta":
             return self.model.lm_head(hidden)
+        if self.family == "electra":
+            return self.model.generator_lm_head(self.model.generator_predictions(hidden))
         return self.model.decoder(self.model.head(hidden))
 
     def forward(self, input_ids: torch.Tensor, labels: torch.Tensor):

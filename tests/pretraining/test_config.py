@@ -36,7 +36,7 @@ def test_every_function_is_registered_and_declared_as_an_entry_point():
         assert name in getattr(registry, registry_name).get_entry_points()
 
 
-@pytest.mark.parametrize("family", ["bert", "roberta", "modernbert"])
+@pytest.mark.parametrize("family", ["bert", "roberta", "modernbert", "electra"])
 def test_masked_families_resolve_and_build(family, tiny_tokenizer_dir):
     from transformers import AutoTokenizer
 
