@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 MLM_CONFIG = REPO / "configs" / "pretrain_mlm.cfg"
 CLM_CONFIG = REPO / "configs" / "pretrain_clm.cfg"
 GPU_CONFIG = REPO / "configs" / "pretrain_mlm_gpu.cfg"
+RTD_CONFIG = REPO / "configs" / "pretrain_rtd.cfg"
 
 # A 2-layer, 64-wide model trained for a few dozen steps of 1024 tokens; with dropout,
 # so that resuming must restore the dropout random stream too.

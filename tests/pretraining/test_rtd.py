@@ -16,9 +16,7 @@ from spacy_wv.pretraining.objectives import IGNORE_INDEX
 from spacy_wv.pretraining.rtd import NOT_MASKED, ReplacedTokenDetection, generator_size, replaced_token_detection
 from spacy_wv.vectors.encoder import load_hf_dir
 
-from .conftest import REPO, read_metrics, tiny_overrides
-
-RTD_CONFIG = REPO / "configs" / "pretrain_rtd.cfg"
+from .conftest import RTD_CONFIG, read_metrics, tiny_overrides
 
 
 def run_in_process(output_dir, overrides):
