@@ -36,7 +36,7 @@ from torch.nn import functional as F
 
 from ..errors import UserError
 from .encoder import MASKED_FAMILIES, EncoderSpec
-from .objectives import IGNORE_INDEX, masked_lm_v2
+from .objectives import IGNORE_INDEX, check_family, masked_lm_v2
 
 # Label of a token the discriminator judges but the generator does not predict (not
 # masked); masked tokens carry their original id, special tokens IGNORE_INDEX.
@@ -155,8 +155,7 @@ class ReplacedTokenDetection:
         self.generator_loss_weight = generator_loss_weight
 
     def check_encoder(self, spec: EncoderSpec) -> None:
-        if spec.family not in MASKED_FAMILIES:
-            raise UserError(f"spacy_wv.ReplacedTokenDetection.v1 needs a bidirectional encoder family ({', '.join(MASKED_FAMILIES)}), not '{spec.family}'.")
+        check_family("spacy_wv.ReplacedTokenDetection.v1", spec, MASKED_FAMILIES, "bidirectional encoder")
 
     def prefix_id(self, tokenizer) -> Optional[int]:
         return self.masking.prefix_id(tokenizer)

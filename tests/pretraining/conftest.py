@@ -55,6 +55,13 @@ def as_cli_args(overrides: Dict) -> List[str]:
     return args
 
 
+def run_in_process(config: Path, output_dir: Path, overrides: Dict) -> Dict:
+    from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
+    from spacy_wv.pretraining.loop import pretrain
+
+    return pretrain(resolve_settings(load_pretrain_config(config, overrides)), output_dir)
+
+
 def read_metrics(output_dir: Path) -> List[Dict]:
     lines = (Path(output_dir) / "metrics.jsonl").read_text(encoding="utf8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]

@@ -11,16 +11,11 @@ from spacy_wv.errors import UserError
 from spacy_wv.pretraining.checkpoint import AUXILIARY_FILE, latest_checkpoint, read_state, step_dirs
 from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
 from spacy_wv.pretraining.encoder import transformer_encoder
-from spacy_wv.pretraining.loop import pretrain
 from spacy_wv.pretraining.objectives import IGNORE_INDEX
 from spacy_wv.pretraining.rtd import NOT_MASKED, ReplacedTokenDetection, generator_size, replaced_token_detection
 from spacy_wv.vectors.encoder import load_hf_dir
 
-from .conftest import RTD_CONFIG, read_metrics, tiny_overrides
-
-
-def run_in_process(output_dir, overrides):
-    return pretrain(resolve_settings(load_pretrain_config(RTD_CONFIG, overrides)), output_dir)
+from .conftest import RTD_CONFIG, read_metrics, run_in_process, tiny_overrides
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +26,7 @@ def rtd_overrides(tiny_shards, tiny_tokenizer_dir):
 @pytest.fixture(scope="module")
 def reference_run(rtd_overrides, tmp_path_factory):
     out = tmp_path_factory.mktemp("rtd") / "encoder"
-    run_in_process(out, rtd_overrides)
+    run_in_process(RTD_CONFIG, out, rtd_overrides)
     return out
 
 
@@ -173,7 +168,7 @@ def test_resuming_from_a_checkpoint_gives_the_same_run(reference_run, rtd_overri
     shutil.copytree(reference_run, out)
     shutil.rmtree(latest_checkpoint(out))
     assert read_state(latest_checkpoint(out))["step"] == 16
-    run_in_process(out, rtd_overrides)
+    run_in_process(RTD_CONFIG, out, rtd_overrides)
 
     assert [p.name for p in step_dirs(out)] == ["step_0000016", "step_0000024"]
     resumed, reference = read_metrics(out), read_metrics(reference_run)
