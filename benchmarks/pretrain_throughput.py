@@ -3,20 +3,29 @@
     python benchmarks/pretrain_throughput.py --config configs/pretrain_mlm.cfg \
         --shards corpus/shards --tokenizer corpus/tokenizer --steps 20
 
-Our loop trains on packed windows (no padding). The Trainer gets what it would get in
-the usual recipe: the same documents, each truncated to seq_len with [CLS]/[SEP], padded
-per batch by `DataCollatorForLanguageModeling` (15% masking), with the same number of
-sequences per step. Both count real (non-padding) tokens per second over the steps after
-the first `--skip` (warm-up). Model FLOPs per token = 6 x non-embedding parameters +
-attention (12 x layers x seq_len x width) + the LM head at the masked positions; MFU is
-that over a matmul peak measured here, now, at the model's width (machine load counts).
-Needs `accelerate` (the Trainer requires it). Requires the MLM objective.
+Our loop trains on packed windows (no padding). The Trainer runs in two recipes, both
+masking 15% with `DataCollatorForLanguageModeling` and with the same number of sequences
+per step: "padded", each document truncated to seq_len with [CLS]/[SEP] and padded per
+batch (run_mlm.py's --line_by_line); "group_texts", run_mlm.py's default, the documents
+with their [CLS]/[SEP] concatenated and cut into seq_len blocks (no padding). All count
+real (non-padding) tokens per second over the steps after the first `--skip` (warm-up).
+Model FLOPs per token = 6 x non-embedding parameters + attention (12 x layers x seq_len
+x width) + the LM head at the masked positions; MFU is that over a matmul peak measured
+here, now, at the model's width (machine load counts). Needs `accelerate` (the Trainer
+requires it).
+
+With the replaced-token detection objective (configs/pretrain_rtd.cfg) only our loop
+runs (the Trainer has no ELECTRA recipe). Its FLOPs per token are approximate: the
+discriminator's and the generator's bodies and attention at 6x (forward and backward),
+the discriminator head at every token, the generator's MLM head at the masked ones; the
+second embedding lookup and the sampling are left out.
 """
 import argparse
 import json
 import os
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -29,6 +38,7 @@ from wasabi import msg  # noqa: E402
 from spacy_wv.corpus.shards import ShardReader  # noqa: E402
 from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings  # noqa: E402
 from spacy_wv.pretraining.loop import load_tokenizer, pretrain  # noqa: E402
+from spacy_wv.pretraining.rtd import ReplacedTokenDetection  # noqa: E402
 
 
 def matmul_peak(width: int, rows: int, seconds: float = 3.0) -> float:
@@ -52,6 +62,19 @@ def flops_per_token(model, settings) -> float:
     return 6 * body + attention + head
 
 
+def rtd_flops_per_token(module, settings) -> float:
+    """Approximate (see the module docstring): discriminator + generator."""
+    spec, seq_len = settings.encoder, settings.training.seq_len
+    generator, disc_head = module.auxiliary["generator"], module.auxiliary["discriminator_head"]
+    gen = generator.encoder.config
+    disc_body = sum(p.numel() for n, p in module.model.named_parameters() if "embeddings" not in n)
+    # The generator's encoder includes the projection of the shared embeddings (every token).
+    every_token = disc_body + sum(p.numel() for p in generator.encoder.parameters()) + sum(p.numel() for p in disc_head.parameters())
+    attention = 12 * seq_len * (spec.depth * spec.width + gen.num_hidden_layers * gen.hidden_size)
+    gen_head = sum(p.numel() for p in generator.head.parameters()) + spec.width * module.model.config.vocab_size
+    return 6 * every_token + attention + 6 * gen_head * settings.objective.masking.mask_rate
+
+
 def run_ours(settings, steps: int, skip: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         pretrain(settings, Path(tmp) / "out")
@@ -64,33 +87,43 @@ def run_ours(settings, steps: int, skip: int) -> float:
     return tokens / seconds
 
 
-def documents(shard_dir: Path, limit: int):
+def documents(shard_dir: Path):
     reader = ShardReader(shard_dir)
-    docs = []
     for array in reader.arrays:
         stream = np.asarray(array)
         ends = np.flatnonzero(stream == reader.doc_sep_id)
         starts = np.concatenate([[0], ends[:-1] + 1])
-        docs += [stream[s:e] for s, e in zip(starts, ends) if e > s]
-        if len(docs) >= limit:
+        yield from (stream[s:e] for s, e in zip(starts, ends) if e > s)
+
+
+def padded_examples(tokenizer, shard_dir: Path, seq_len: int, n: int):
+    """run_mlm.py --line_by_line: one document a sequence, truncated; padded per batch."""
+    body = seq_len - 2
+    return [{"input_ids": [tokenizer.cls_token_id, *doc[:body].tolist(), tokenizer.sep_token_id]}
+            for doc in islice(documents(shard_dir), n)]
+
+
+def grouped_examples(tokenizer, shard_dir: Path, seq_len: int, n: int):
+    """run_mlm.py's default `group_texts`: documents with their special tokens,
+    concatenated and cut into seq_len blocks; the incomplete last block is dropped."""
+    stream = []
+    for doc in documents(shard_dir):
+        stream += [tokenizer.cls_token_id, *doc.tolist(), tokenizer.sep_token_id]
+        if len(stream) >= n * seq_len:
             break
-    return docs[:limit]
+    return [{"input_ids": stream[i:i + seq_len]} for i in range(0, n * seq_len, seq_len) if i + seq_len <= len(stream)]
 
 
-def run_trainer(settings, tokenizer, shard_dir: Path, steps: int, skip: int) -> float:
+def run_trainer(settings, tokenizer, examples, steps: int, skip: int) -> float:
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainerCallback, TrainingArguments
 
     training = settings.training
     batch_seqs = training.batch_tokens // training.seq_len
-    body = training.seq_len - 2
-    examples = [
-        {"input_ids": [tokenizer.cls_token_id, *doc[:body].tolist(), tokenizer.sep_token_id]}
-        for doc in documents(shard_dir, batch_seqs * steps)
-    ]
     real_tokens_per_step = batch_seqs * float(np.mean([len(e["input_ids"]) for e in examples]))
 
     class StepTimes(TrainerCallback):
-        times = []
+        def __init__(self):
+            self.times = []
 
         def on_step_end(self, args, state, control, **kwargs):
             self.times.append(time.perf_counter())
@@ -107,8 +140,9 @@ def run_trainer(settings, tokenizer, shard_dir: Path, steps: int, skip: int) -> 
             seed=training.seed, disable_tqdm=True,
         )
         collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=settings.objective.mask_rate)
-        Trainer(model=model, args=args, train_dataset=examples, data_collator=collator, callbacks=[StepTimes()]).train()
-    times = StepTimes.times
+        step_times = StepTimes()
+        Trainer(model=model, args=args, train_dataset=examples, data_collator=collator, callbacks=[step_times]).train()
+    times = step_times.times
     return real_tokens_per_step * (len(times) - skip) / (times[-1] - times[skip - 1])
 
 
@@ -164,20 +198,26 @@ def main() -> None:
         overrides["encoder.family"] = args.family
     settings = resolve_settings(load_pretrain_config(args.config, overrides))
     tokenizer = load_tokenizer(settings.tokenizer_path)
-    model = settings.objective.build_model(settings.encoder.hf_config(tokenizer))
-    per_token = flops_per_token(model, settings)
+    objective, training = settings.objective, settings.training
+    rtd = isinstance(objective, ReplacedTokenDetection)
+    model = objective.build_model(settings.encoder.hf_config(tokenizer))
+    per_token = rtd_flops_per_token(objective.wrap(model, settings.encoder), settings) if rtd else flops_per_token(model, settings)
     del model
 
-    msg.info(f"{torch.get_num_threads()} threads; {args.steps} steps of {settings.training.batch_tokens} tokens; timing after {args.skip}")
+    msg.info(f"{torch.get_num_threads()} threads; {args.steps} steps of {training.batch_tokens} tokens; timing after {args.skip}")
     ours = run_ours(settings, args.steps, args.skip)
-    trainer = run_trainer(settings, tokenizer, args.shards, args.steps, args.skip)
-    peak = matmul_peak(settings.encoder.width, settings.training.batch_tokens)
-    rows = [
-        ("spacy_wv loop", f"{ours:,.0f}", f"{ours / trainer:.2f}x", f"{100 * ours * per_token / peak:.0f}%"),
-        ("HF Trainer", f"{trainer:,.0f}", "1.00x", f"{100 * trainer * per_token / peak:.0f}%"),
-    ]
-    msg.table(rows, header=("", "tokens/s", "vs Trainer", "MFU"), divider=True, aligns=("l", "r", "r", "r"))
-    print(f"model FLOPs/token {per_token / 1e6:.1f} M; matmul peak {peak / 1e9:.1f} GFLOP/s (fp32, width {settings.encoder.width})")
+    timings = [(f"spacy_wv loop ({objective.name})", ours)]
+    if not rtd:
+        n_seqs = training.batch_tokens // training.seq_len * args.steps
+        for recipe, examples in (("padded", padded_examples), ("group_texts", grouped_examples)):
+            speed = run_trainer(settings, tokenizer, examples(tokenizer, args.shards, training.seq_len, n_seqs), args.steps, args.skip)
+            timings.append((f"HF Trainer ({recipe})", speed))
+    peak = matmul_peak(settings.encoder.width, training.batch_tokens)
+    padded = timings[1][1] if not rtd else None
+    rows = [(name, f"{speed:,.0f}", f"{speed / padded:.2f}x" if padded else "-", f"{100 * speed * per_token / peak:.0f}%")
+            for name, speed in timings]
+    msg.table(rows, header=("", "tokens/s", "vs padded Trainer", "MFU"), divider=True, aligns=("l", "r", "r", "r"))
+    print(f"model FLOPs/token {per_token / 1e6:.1f} M{' (approximate: discriminator + generator)' if rtd else ''}; matmul peak {peak / 1e9:.1f} GFLOP/s (fp32, width {settings.encoder.width})")
     if args.profile:
         profile_ours(settings)
 

@@ -4,8 +4,9 @@ OUTPUT_DIR itself is a Hugging Face model dir (config.json, model.safetensors, t
 files), refreshed at each checkpoint. `OUTPUT_DIR/trainer_state/step_XXXXXXX/` holds
 everything needed to continue exactly: model weights, optimizer state, the RNG states
 of every rank, and `state.json` (step, tokens, elapsed time, sampler position, config
-hash). A step dir is written under a temporary name and renamed when complete, so any
-`step_*` dir is whole, whatever killed the run.
+hash), and the weights an objective trains beside the encoder without exporting them
+(ELECTRA's generator: `auxiliary.safetensors`). A step dir is written under a temporary
+name and renamed when complete, so any `step_*` dir is whole, whatever killed the run.
 """
 import json
 import os
@@ -16,11 +17,14 @@ from typing import Dict, List, Optional
 import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 
+from ..errors import UserError
+
 STATE_DIR = "trainer_state"
 STEP_PREFIX = "step_"
 STATE_FILE = "state.json"
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.pt"
+AUXILIARY_FILE = "auxiliary.safetensors"
 RNG_FILE = "rng.safetensors"
 
 
@@ -57,8 +61,10 @@ def set_rng_state(state: Dict[str, torch.Tensor], generator: torch.Generator) ->
 
 
 def save_checkpoint(output_dir: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    rng_states: List[Dict[str, torch.Tensor]], state: Dict, keep: int) -> Path:
-    """Write trainer_state/step_XXXXXXX atomically, refresh the HF model dir, prune to `keep`."""
+                    rng_states: List[Dict[str, torch.Tensor]], state: Dict, keep: int,
+                    auxiliary: Optional[torch.nn.Module] = None) -> Path:
+    """Write trainer_state/step_XXXXXXX atomically, refresh the HF model dir, prune to `keep`.
+    `auxiliary`: trained weights that are no part of the exported model (kept for resuming)."""
     root = Path(output_dir) / STATE_DIR
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"{STEP_PREFIX}{step:07d}"
@@ -66,6 +72,8 @@ def save_checkpoint(output_dir: Path, step: int, model: torch.nn.Module, optimiz
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     save_model(model, str(tmp / MODEL_FILE))
+    if auxiliary is not None:
+        save_model(auxiliary, str(tmp / AUXILIARY_FILE))
     torch.save(optimizer.state_dict(), tmp / OPTIMIZER_FILE)
     flat = {f"{rank}.{key}": value.contiguous() for rank, states in enumerate(rng_states) for key, value in states.items()}
     save_file(flat, str(tmp / RNG_FILE))
@@ -88,9 +96,14 @@ def export_model(output_dir: Path, model) -> None:
     tmp.rmdir()
 
 
-def load_checkpoint(step_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> Dict:
+def load_checkpoint(step_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                    auxiliary: Optional[torch.nn.Module] = None) -> Dict:
     """Load weights and optimizer state; return state.json plus the per-rank RNG states."""
     load_model(model, str(step_dir / MODEL_FILE))
+    if auxiliary is not None:
+        if not (step_dir / AUXILIARY_FILE).is_file():
+            raise UserError(f"{step_dir} has no {AUXILIARY_FILE}: it was saved by another objective; use a new output directory.")
+        load_model(auxiliary, str(step_dir / AUXILIARY_FILE))
     optimizer.load_state_dict(torch.load(step_dir / OPTIMIZER_FILE, weights_only=True))
     state = read_state(step_dir)
     rng: Dict[int, Dict[str, torch.Tensor]] = {}

@@ -122,25 +122,29 @@ def build_or_load_model(settings: PretrainSettings, tokenizer, resuming: bool, v
 def load_checkpoint_model(settings: PretrainSettings, resuming: bool, verbose: bool):
     """The objective's model class with the checkpoint's weights; when resuming, with its
     architecture only (the run's own checkpoint then replaces every weight)."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM
+    import transformers
+    from transformers import AutoConfig
     from transformers.utils import logging as hf_logging
 
     path = settings.init_from
+    config = AutoConfig.from_pretrained(str(path))
     if resuming:
-        return settings.objective.build_model(AutoConfig.from_pretrained(str(path)))
+        return settings.objective.build_model(config)
     # settings_for_checkpoint has checked that the objective takes this family.
-    model_class = AutoModelForCausalLM if settings.encoder.is_causal else AutoModelForMaskedLM
+    model_class = getattr(transformers, settings.objective.model_class)
+    # A base model's pooler would be a weight without a gradient (which DDP refuses).
+    extra = {"add_pooling_layer": False} if model_class is transformers.AutoModel and config.model_type in ("bert", "roberta") else {}
     # transformers warns about the new head with advice meant for fine-tuning; say it here instead.
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
         model, info = model_class.from_pretrained(str(path), use_safetensors=True, output_loading_info=True,
-                                                  torch_dtype=torch.float32)
+                                                  torch_dtype=torch.float32, **extra)
     except (OSError, ValueError, RuntimeError) as err:
         raise UserError(f"Could not load the checkpoint at {path} ([paths] init_from): {' '.join(str(err).split())[:300]}") from None
     finally:
         hf_logging.set_verbosity(verbosity)
-    trunk_prefix = f"{model.base_model_prefix}."
+    trunk_prefix = "" if model.base_model is model else f"{model.base_model_prefix}."
     missing_trunk = [key for key in info["missing_keys"] if key.startswith(trunk_prefix)]
     if missing_trunk:
         raise UserError(f"The checkpoint at {path} ([paths] init_from) lacks weights of the encoder itself "

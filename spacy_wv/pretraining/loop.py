@@ -208,6 +208,9 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
     torch.manual_seed(training.seed)  # the same initial weights on every rank
     model = build_or_load_model(settings, run.tokenizer, resuming=run.resume_from is not None, verbose=env.is_main).to(env.device)
     module = objective.wrap(model, settings.encoder)
+    # Weights an objective trains beside the encoder without exporting them (ELECTRA's
+    # generator): checkpointed with it, or a resumed run would start them afresh.
+    auxiliary = getattr(module, "auxiliary", None)
     optimizer = settings.optimizer.build(module)
     step, tokens, elapsed_before = 0, 0, 0.0
     warm_start = settings.warm_start
@@ -221,7 +224,7 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
     mask_generator = torch.Generator().manual_seed(training.seed + 7919 * (env.rank + 1))
     sampler = WindowSampler(run.corpus, run.batch_seqs, training.seed, env.rank, env.world_size)
     if run.resume_from is not None:
-        state = load_checkpoint(run.resume_from, model, optimizer)
+        state = load_checkpoint(run.resume_from, model, optimizer, auxiliary)
         step, tokens, elapsed_before = state["step"], state["tokens"], state["elapsed_s"]
         sampler.load_state_dict(state["sampler"])
         if state["world_size"] == env.world_size:
@@ -325,7 +328,7 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
             if env.is_main:
                 state = {"step": step, "tokens": tokens, "elapsed_s": elapsed(), "sampler": sampler.state_dict(),
                          "config_hash": settings.config_hash, "data_fingerprint": run.data_fingerprint, "world_size": env.world_size, "seed": training.seed}
-                save_checkpoint(out, step, model, optimizer, rng_states, state, training.keep_checkpoints)
+                save_checkpoint(out, step, model, optimizer, rng_states, state, training.keep_checkpoints, auxiliary)
             barrier(env)
     bar.close()
     if env.is_main and stop.requested:

@@ -19,6 +19,11 @@ from .encoder import CAUSAL_FAMILIES, MASKED_FAMILIES, EncoderSpec
 IGNORE_INDEX = -100
 
 
+def check_family(objective: str, spec: EncoderSpec, families, kind: str) -> None:
+    if spec.family not in families:
+        raise UserError(f"{objective} needs a {kind} family ({', '.join(families)}), not '{spec.family}'.")
+
+
 def word_start_table(tokenizer) -> np.ndarray:
     """For every vocabulary id, whether the piece starts a word: WordPiece marks
     continuations (`##`), byte-level BPE marks starts (`Ġ`), Unigram/Metaspace `▁`.
@@ -87,6 +92,7 @@ class CausalLMModule(nn.Module):
 
 class MaskedLM:
     name = "masked-token"
+    model_class = "AutoModelForMaskedLM"  # what a checkpoint is loaded as (init_from)
 
     def __init__(self, mask_rate: float, mask_token_prob: float, random_token_prob: float, whole_word: bool, segmenter: Optional[str] = None):
         self.mask_rate = mask_rate
@@ -96,8 +102,7 @@ class MaskedLM:
         self.segmenter = segmenter
 
     def check_encoder(self, spec: EncoderSpec) -> None:
-        if spec.family not in MASKED_FAMILIES:
-            raise UserError(f"spacy_wv.MaskedLM.v1 needs a bidirectional encoder family ({', '.join(MASKED_FAMILIES)}), not '{spec.family}'.")
+        check_family("spacy_wv.MaskedLM.v1", spec, MASKED_FAMILIES, "bidirectional encoder")
 
     def prefix_id(self, tokenizer) -> Optional[int]:
         return tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
@@ -154,10 +159,10 @@ class MaskedLM:
 
 class CausalLM:
     name = "next-token"
+    model_class = "AutoModelForCausalLM"
 
     def check_encoder(self, spec: EncoderSpec) -> None:
-        if spec.family not in CAUSAL_FAMILIES:
-            raise UserError(f"spacy_wv.CausalLM.v1 needs a causal decoder family ({', '.join(CAUSAL_FAMILIES)}), not '{spec.family}'.")
+        check_family("spacy_wv.CausalLM.v1", spec, CAUSAL_FAMILIES, "causal decoder")
 
     def prefix_id(self, tokenizer) -> Optional[int]:
         return tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.cls_token_id

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 MLM_CONFIG = REPO / "configs" / "pretrain_mlm.cfg"
 CLM_CONFIG = REPO / "configs" / "pretrain_clm.cfg"
 GPU_CONFIG = REPO / "configs" / "pretrain_mlm_gpu.cfg"
+RTD_CONFIG = REPO / "configs" / "pretrain_rtd.cfg"
 
 # A 2-layer, 64-wide model trained for a few dozen steps of 1024 tokens; with dropout,
 # so that resuming must restore the dropout random stream too.
@@ -52,6 +53,13 @@ def as_cli_args(overrides: Dict) -> List[str]:
     for key, value in overrides.items():
         args += [f"--{key}", value if isinstance(value, str) else json.dumps(value)]
     return args
+
+
+def run_in_process(config: Path, output_dir: Path, overrides: Dict) -> Dict:
+    from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
+    from spacy_wv.pretraining.loop import pretrain
+
+    return pretrain(resolve_settings(load_pretrain_config(config, overrides)), output_dir)
 
 
 def read_metrics(output_dir: Path) -> List[Dict]:

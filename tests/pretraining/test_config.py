@@ -8,8 +8,9 @@ from spacy_wv.pretraining.encoder import EncoderSpec
 from spacy_wv.pretraining.loop import prepare_run
 from spacy_wv.pretraining.objectives import CausalLM, MaskedLM
 from spacy_wv.pretraining.optimization import AdamWSettings, WarmupDecay
+from spacy_wv.pretraining.rtd import ReplacedTokenDetection
 
-from .conftest import CLM_CONFIG, GPU_CONFIG, MLM_CONFIG
+from .conftest import CLM_CONFIG, GPU_CONFIG, MLM_CONFIG, RTD_CONFIG
 
 PATHS = {"paths.train": "corpus/shards", "paths.tokenizer": "corpus/tokenizer"}
 
@@ -20,6 +21,7 @@ def settings(config=MLM_CONFIG, **overrides):
 
 @pytest.mark.parametrize("config,family,objective", [
     (MLM_CONFIG, "modernbert", MaskedLM), (CLM_CONFIG, "gpt2", CausalLM), (GPU_CONFIG, "bert", MaskedLM),
+    (RTD_CONFIG, "modernbert", ReplacedTokenDetection),
 ])
 def test_default_configs_resolve(config, family, objective):
     s = settings(config)

@@ -123,3 +123,31 @@ def test_a_checkpoint_without_the_masked_lm_head_gets_a_new_one(saved_class, fam
     continued = AutoModelForMaskedLM.from_pretrained(out)
     assert continued.config.architectures == [task_class] and continued.config.hidden_size == 32
     assert AutoModel.from_pretrained(out).config.model_type == family
+
+
+@pytest.mark.parametrize("saved_class,family", [("BertForMaskedLM", "bert"), ("ElectraForPreTraining", "electra")])
+def test_replaced_token_detection_continues_a_checkpoint_as_its_discriminator(saved_class, family, tiny_tokenizer_dir,
+                                                                              tiny_shards, tmp_path):
+    import transformers
+    from transformers import AutoModel, AutoTokenizer
+
+    from .conftest import REPO
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
+    sizes = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                 intermediate_size=64, max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id)
+    config = transformers.BertConfig(**sizes) if family == "bert" else transformers.ElectraConfig(embedding_size=16, **sizes)
+    checkpoint = tmp_path / "checkpoint"
+    getattr(transformers, saved_class)(config).save_pretrained(checkpoint)
+    tokenizer.save_pretrained(checkpoint)
+    out = tmp_path / "continued"
+    result = CliRunner().invoke(app, ["pretrain", str(REPO / "configs" / "pretrain_rtd.cfg"), str(out),
+                                      *as_cli_args(continue_overrides(checkpoint, tiny_shards))])
+    assert result.exit_code == 0, result.output
+    continued = AutoModel.from_pretrained(out)
+    assert continued.config.model_type == family and continued.config.hidden_size == 32
+    saved = load_file(str(checkpoint / "model.safetensors"))
+    key = next(k for k in saved if k.endswith("word_embeddings.weight"))
+    # Two steps moved the shared embeddings away from the checkpoint's, not from random ones.
+    moved = continued.get_input_embeddings().weight.detach() - saved[key]
+    assert 0 < float(moved.abs().max()) < 0.1

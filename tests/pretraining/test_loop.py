@@ -13,13 +13,9 @@ from safetensors.torch import load_file
 from spacy_wv.errors import UserError
 from spacy_wv.pretraining.checkpoint import STATE_DIR, latest_checkpoint, read_state, step_dirs
 from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
-from spacy_wv.pretraining.loop import pretrain, prepare_run
+from spacy_wv.pretraining.loop import prepare_run
 
-from .conftest import CLM_CONFIG, MLM_CONFIG, REPO, as_cli_args, read_metrics, tiny_overrides
-
-
-def run_in_process(config, output_dir, overrides):
-    return pretrain(resolve_settings(load_pretrain_config(config, overrides)), output_dir)
+from .conftest import CLM_CONFIG, MLM_CONFIG, REPO, as_cli_args, read_metrics, run_in_process, tiny_overrides
 
 
 @pytest.fixture(scope="module")
