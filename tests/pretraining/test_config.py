@@ -33,7 +33,8 @@ def test_default_configs_resolve(config, family, objective):
 
 def test_every_function_is_registered_and_declared_as_an_entry_point():
     for registry_name, name in [("architectures", "spacy_wv.TransformerEncoder.v1"), ("misc", "spacy_wv.MaskedLM.v1"),
-                                ("misc", "spacy_wv.CausalLM.v1"), ("misc", "spacy_wv.AdamW.v1"), ("misc", "spacy_wv.WarmupDecay.v1")]:
+                                ("misc", "spacy_wv.CausalLM.v1"), ("misc", "spacy_wv.AdamW.v1"), ("misc", "spacy_wv.WarmupDecay.v1"),
+                                ("misc", "spacy_wv.ReplacedTokenDetection.v1"), ("misc", "spacy_wv.StaticWarmStart.v1")]:
         assert registry.has(registry_name, name)
         assert name in getattr(registry, registry_name).get_entry_points()
 
