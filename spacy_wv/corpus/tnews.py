@@ -21,6 +21,7 @@ from spacy.tokens import DocBin
 from ..errors import UserError
 from .bad_lines import BadLines
 from .segment import SEGMENTERS
+from .text import iter_utf8_lines
 
 
 @dataclass
@@ -37,7 +38,7 @@ def read_label_names(path: Path) -> List[str]:
     if not path.is_file():
         raise UserError(f"TNEWS labels file not found: {path}")
     names = []
-    for line_no, line in enumerate(path.read_text(encoding="utf8").splitlines(), start=1):
+    for line_no, line in iter_utf8_lines(path):
         if not line.strip():
             continue
         try:
@@ -51,23 +52,22 @@ def read_label_names(path: Path) -> List[str]:
 
 def read_tnews(path: Path, bad: BadLines, known: Optional[List[str]] = None) -> Iterator[Tuple[str, Optional[str]]]:
     """Yield (title, label or None)."""
-    with path.open(encoding="utf8") as file:
-        for line_no, line in enumerate(file, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text = record["sentence"]
-            except (ValueError, KeyError, TypeError):
-                bad.report(line_no, line, "expected a JSON object with a 'sentence'")
-                continue
-            label = record.get("label_desc")
-            if not isinstance(text, str) or not text.strip():
-                bad.report(line_no, line, "empty 'sentence'")
-            elif known is not None and label is not None and label not in known:
-                bad.report(line_no, line, f"label {label!r} is not in the labels file")
-            else:
-                yield text.strip(), (None if label is None else str(label))
+    for line_no, line in iter_utf8_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = record["sentence"]
+        except (ValueError, KeyError, TypeError):
+            bad.report(line_no, line, "expected a JSON object with a 'sentence'")
+            continue
+        label = record.get("label_desc")
+        if not isinstance(text, str) or not text.strip():
+            bad.report(line_no, line, "empty 'sentence'")
+        elif known is not None and label is not None and label not in known:
+            bad.report(line_no, line, f"label {label!r} is not in the labels file")
+        else:
+            yield text.strip(), (None if label is None else str(label))
 
 
 def convert_tnews(input_path: Path, output_path: Path, labels_path: Optional[Path] = None, segmenter: str = "char",

@@ -25,6 +25,7 @@ from spacy.vocab import Vocab
 from ..errors import UserError
 from .bad_lines import BadLines
 from .conll import iob1_to_iob2
+from .text import iter_utf8_lines
 
 LABEL_SETS = ("named", "all")
 TAG = re.compile(r"^(O|[BI]-[A-Z]+\.(NAM|NOM))$")
@@ -50,23 +51,22 @@ def read_weibo(path: Path, bad: BadLines) -> Iterator[Tuple[List[str], List[str]
     chars: List[str] = []
     tags: List[str] = []
     broken = False
-    with path.open(encoding="utf8", newline="") as file:
-        for line_no, line in enumerate(file, start=1):
-            line = line.rstrip("\r\n").lstrip("\ufeff")
-            if not line.strip():
-                if chars or broken:
-                    yield chars, tags, not broken
-                chars, tags, broken = [], [], False
-                continue
-            token, sep, tag = line.partition("\t")
-            tag = tag.strip()
-            match = TOKEN.match(token)
-            if not sep or match is None or not TAG.match(tag):
-                bad.report(line_no, line, "expected CHARACTER+POSITION-DIGIT<TAB>TAG (e.g. '科0\\tB-ORG.NAM')")
-                broken = True
-                continue
-            chars.append(match.group(1))
-            tags.append(tag)
+    for line_no, line in iter_utf8_lines(path):
+        line = line.rstrip("\r\n").lstrip("\ufeff")
+        if not line.strip():
+            if chars or broken:
+                yield chars, tags, not broken
+            chars, tags, broken = [], [], False
+            continue
+        token, sep, tag = line.partition("\t")
+        tag = tag.strip()
+        match = TOKEN.match(token)
+        if not sep or match is None or not TAG.match(tag):
+            bad.report(line_no, line, "expected CHARACTER+POSITION-DIGIT<TAB>TAG (e.g. '科0\\tB-ORG.NAM')")
+            broken = True
+            continue
+        chars.append(match.group(1))
+        tags.append(tag)
     if chars or broken:
         yield chars, tags, not broken
 

@@ -144,3 +144,22 @@ def test_cli_weibo_and_tnews(data_dir, weibo_head, tmp_path):
     folder = data_dir / "tnews_fewclue"
     result = run("tnews", folder / "dev_few_all.json", tmp_path / "t.spacy", "--labels-file", folder / "labels.json")
     assert result.returncode == 0 and "1098 docs in 15 categories" in result.stdout.replace("\n", " ")
+
+
+def test_weibo_and_tnews_files_that_are_not_utf8_name_the_line(data_dir, weibo_head, tmp_path):
+    """GBK is the usual other encoding of Chinese text: an error naming file and line, no output."""
+    weibo = weibo_head.read_bytes().split(b"\n")
+    weibo[6] = "科0\tB-ORG.NAM".encode("gbk")
+    bad_weibo = tmp_path / "gbk.conll"
+    bad_weibo.write_bytes(b"\n".join(weibo))
+    with pytest.raises(UserError, match=r"gbk\.conll:7 is not valid UTF-8"):
+        convert_weibo(bad_weibo, tmp_path / "w.spacy")
+    assert not (tmp_path / "w.spacy").exists()
+    folder = data_dir / "tnews_fewclue"
+    titles = (folder / "train_few_all.json").read_bytes().split(b"\n")[:5]
+    titles[3] = titles[3].decode("utf8").encode("gbk")
+    bad_tnews = tmp_path / "gbk.json"
+    bad_tnews.write_bytes(b"\n".join(titles) + b"\n")
+    with pytest.raises(UserError, match=r"gbk\.json:4 is not valid UTF-8"):
+        convert_tnews(bad_tnews, tmp_path / "t.spacy", labels_path=folder / "labels.json")
+    assert not (tmp_path / "t.spacy").exists()
