@@ -1,6 +1,6 @@
 """Chinese end to end, one table: Weibo NER dev F1 (named only; named + nominal) and
-TNEWS dev accuracy for spaCy's CNN baseline and our encoder pipeline at equal wall
-clock, then CA8-morphological / CA_translated analogy accuracy and wordsim-240 Spearman
+TNEWS dev accuracy for spaCy's CNN baseline, the stacked pipeline (CNN + frozen encoder
+features) and the fine-tuned encoder at equal wall clock, then CA8-morphological / CA_translated analogy accuracy and wordsim-240 Spearman
 for our exported word vectors against word2vec and fastText trained on the same text,
 segmented the same way (jieba), with coverage.
 
@@ -34,11 +34,13 @@ from spacy_wv.vectors.export import ExportSettings, export_vectors
 from spacy_wv.vectors.sources import StaticSource
 from spacy_wv.vectors.tables import StaticVectors
 
-TASKS = {  # name: (spaCy task, baseline config, encoder config)
-    "weibo-named": ("ner", "zh_ner_baseline.cfg", "zh_ner.cfg"),
-    "weibo-all": ("ner", "zh_ner_baseline.cfg", "zh_ner.cfg"),
-    "tnews": ("textcat", "zh_textcat_baseline.cfg", "zh_textcat.cfg"),
+TASKS = {  # name: spaCy task
+    "weibo-named": "ner",
+    "weibo-all": "ner",
+    "tnews": "textcat",
 }
+# system: config suffix (zh_ner<suffix>.cfg / zh_textcat<suffix>.cfg)
+SYSTEMS = {"cnn-baseline": "_baseline", "stacked": "_stacked", "fine-tuned": ""}
 
 
 def convert(data: Path, out: Path) -> dict:
@@ -97,16 +99,14 @@ def vectors(args, tokenised: Path) -> dict:
 
 
 def print_table(task_rows, vec) -> None:
-    print("| measure | CNN baseline / word2vec | fastText | ours | coverage (w2v / fastText / ours) |")
+    print("| task | system | steps | seconds | dev score |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for r in task_rows:
+        metric = "acc" if r["name"] == "tnews" else "F1"
+        print(f"| {r['name']} | {r['system']} | {r['steps']} | {r['seconds']:.0f} | {metric} {100 * r['score']:.1f} |")
+    print()
+    print("| measure | word2vec | fastText | ours | coverage (w2v / fastText / ours) |")
     print("| --- | --- | --- | --- | --- |")
-    by = {(r["name"], r["system"]): r for r in task_rows}
-    for name in TASKS:
-        if (name, "cnn-baseline") not in by:
-            continue
-        cnn, ours = by[(name, "cnn-baseline")], by[(name, "pretrained-encoder")]
-        metric = "acc" if name == "tnews" else "F1"
-        print(f"| {name} dev {metric} ({cnn['steps']} vs {ours['steps']} steps, {cnn['seconds']:.0f} vs {ours['seconds']:.0f} s) "
-              f"| {100 * cnn['score']:.1f} | | {100 * ours['score']:.1f} | |")
     if vec is None:
         return
     names = ("word2vec", "fasttext", "ours")
@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--budget-minutes", type=float, default=10.0, help="Training wall clock per system and task")
     parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="cnn-baseline, stacked (CNN + frozen encoder features), fine-tuned")
     parser.add_argument("--vectors-mb", type=float, default=20.0, help="MB of zh_text for all three vector methods (0: skip)")
     parser.add_argument("--n-words", type=int, default=30_000)
     parser.add_argument("--contexts", type=int, default=4)
@@ -136,16 +137,20 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.encoder / "config.json").is_file():
         raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
+    unknown = [s for s in args.systems.split(",") if s not in SYSTEMS] + [t for t in args.tasks.split(",") if t not in TASKS]
+    if unknown:
+        raise SystemExit(f"Unknown system or task: {unknown}; systems {list(SYSTEMS)}, tasks {list(TASKS)}")
     rows, vec = [], None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         files = convert(args.data_dir, work)
         for name in [t for t in args.tasks.split(",") if t]:
-            task, *configs = TASKS[name]
+            task = TASKS[name]
             (work / name).mkdir()
-            for config in configs:
+            for system in args.systems.split(","):
+                config = f"zh_{task}{SYSTEMS[system]}.cfg"
                 row = run_budget(task, config, *files[name][:2], files[name][2], args.budget_minutes * 60, work / name, args.encoder)
-                rows.append({"name": name, **row})
+                rows.append({"name": name, **row, "system": system})
                 print(json.dumps(rows[-1]), flush=True)
         if args.vectors_mb > 0:
             tokenised = work / "zh.tok.txt"
