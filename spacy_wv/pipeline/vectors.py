@@ -328,12 +328,13 @@ def _norm(obj) -> float:
 
 
 def cosine_similarity(obj, other) -> float:
-    """Cosine of the two vectors; 0.0 when either has none."""
-    a, b = obj.vector, other.vector
+    """Cosine of the two vectors, in [-1, 1]; 0.0 when either has none."""
+    a, b = numpy.asarray(obj.vector, dtype=numpy.float64), numpy.asarray(other.vector, dtype=numpy.float64)
     denominator = numpy.linalg.norm(a) * numpy.linalg.norm(b)
     if a.shape != b.shape or denominator == 0:
         return 0.0
-    return float(numpy.dot(a, b) / denominator)
+    # float32 vectors that are nearly parallel can round to a cosine just above 1.
+    return float(numpy.clip(numpy.dot(a, b) / denominator, -1.0, 1.0))
 
 
 def _has_trf_data(doc: Doc) -> bool:

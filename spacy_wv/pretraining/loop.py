@@ -249,6 +249,9 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
     params = [p for p in module.parameters() if p.requires_grad]
     base_lr = settings.optimizer.lr
     budget_s = training.max_minutes * 60 if training.max_minutes is not None else None
+    if budget_s is not None and step == 0 and elapsed_before >= budget_s:
+        raise UserError(f"The warm start took {elapsed_before:.0f} s, all of [training] max_minutes ({training.max_minutes}): "
+                        "raise max_minutes, or lower [warm_start] max_tokens or epochs.")
 
     started = time.perf_counter()
 
