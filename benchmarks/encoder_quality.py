@@ -9,7 +9,8 @@
 Per encoder (a directory, or a recipe pretrained here first into --work-dir; a recipe
 is a pretraining config plus `--section.key value` overrides, budgeted by --minutes or
 --steps; an existing run is resumed, so a finished one is reused):
-- pretraining minutes and tokens seen (its metrics.jsonl; warm-start time included);
+- pretraining minutes and tokens seen (its metrics.jsonl; warm-start time included) and
+  the last eval accuracy (masked-token accuracy for MLM; for RTD the discriminator's);
 - NER probe: CoNLL-2003 dev F1 of spaCy's NER on the encoder's frozen features alone
   (`spacy_wv.EncoderFeatures.v1`, the stacked configs' features layer, no CNN, no
   static vectors), trained for a fixed number of steps on the first --ner-train-docs
@@ -158,7 +159,7 @@ def print_table(rows: List[dict], args) -> None:
     print(f"\nProbes: NER {args.ner_steps} steps on {args.ner_train_docs} CoNLL train docs, SST-2 {args.sst2_steps} steps "
           f"on {args.sst2_train_docs} sentences, seeds {args.seeds}; vectors: {args.n_words} words, {args.contexts} contexts, "
           f"{args.corpus_mb} MB sample.")
-    print("| encoder | pretrain min | tokens | masked acc | NER probe F1 | SST-2 probe acc | WS353 | SimLex | analogy |")
+    print("| encoder | pretrain min | tokens | eval acc | NER probe F1 | SST-2 probe acc | WS353 | SimLex | analogy |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         def score(key):
