@@ -56,8 +56,7 @@ def convert_labeled_cli(
     if rare and not label_map:
         msg.warn(f"{len(rare)} label(s) occur only once ({', '.join(rare[:5])}): unlabelled lines? "
                  f"Give --label-map to check every line's label")
-    counts = ", ".join(f"{label} {n}" for label, n in sorted(stats.label_counts.items()))
-    msg.good(f"{stats.docs} docs ({counts}) -> {output_path}")
+    msg.good(f"{stats.docs} docs ({label_summary(stats.label_counts)}) -> {output_path}")
 
 
 @convert_app.command("spans")
@@ -93,8 +92,7 @@ def convert_weibo_cli(
     stats = convert_weibo(input_path, output_path, labels=labels, strict=strict, max_docs=max_docs)
     if stats.bad_lines.lines:
         msg.warn(f"{stats.bad_lines.summary()}; dropped {stats.skipped_messages} message(s)")
-    counts = ", ".join(f"{label} {n}" for label, n in sorted(stats.label_counts.items()))
-    msg.good(f"{stats.docs} docs, {stats.chars} characters, {stats.entities} entities ({counts}) -> {output_path}")
+    msg.good(f"{stats.docs} docs, {stats.chars} characters, {stats.entities} entities ({label_summary(stats.label_counts)}) -> {output_path}")
 
 
 @convert_app.command("tnews")
@@ -115,3 +113,8 @@ def convert_tnews_cli(
     if stats.unlabeled:
         msg.warn(f"Skipped {stats.unlabeled} line(s) without a label")
     msg.good(f"{stats.docs} docs in {len(stats.label_counts)} categories -> {output_path}")
+
+
+def label_summary(label_counts) -> str:
+    """`label count, ...` in label order, for the converters' closing line."""
+    return ", ".join(f"{label} {n}" for label, n in sorted(label_counts.items()))

@@ -14,7 +14,7 @@ from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
 from spacy_wv.pretraining.init_from import build_or_load_model
 from spacy_wv.pretraining.loop import prepare_run
 
-from .conftest import MLM_CONFIG, TINY, as_cli_args, read_metrics
+from .conftest import MLM_CONFIG, RTD_CONFIG, TINY, as_cli_args, read_metrics
 
 # A continuation of a few steps: the [encoder] sizes of TINY are left in to show that
 # the checkpoint's config.json, not [encoder], decides the architecture.
@@ -25,10 +25,26 @@ def continue_overrides(checkpoint: Path, shards: Path, **extra):
     return {"paths.train": str(shards), "paths.init_from": str(checkpoint), "paths.tokenizer": None, **CONTINUE, **extra}
 
 
-def pretrain_cli(output_dir: Path, overrides, *flags):
-    result = CliRunner().invoke(app, ["pretrain", str(MLM_CONFIG), str(output_dir), *as_cli_args(overrides), *flags])
+def pretrain_cli(output_dir: Path, overrides, *flags, config: Path = MLM_CONFIG):
+    result = CliRunner().invoke(app, ["pretrain", str(config), str(output_dir), *as_cli_args(overrides), *flags])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def save_tiny_checkpoint(saved_class: str, family: str, tokenizer_dir: Path, checkpoint: Path) -> Path:
+    """A 1-layer, 32-wide `transformers.<saved_class>` with random weights and the tiny
+    tokenizer, saved as a local checkpoint."""
+    import transformers
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    sizes = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                 intermediate_size=64, max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id)
+    # ELECTRA's embeddings may be narrower than its layers: the new head must fit both.
+    config = transformers.BertConfig(**sizes) if family == "bert" else transformers.ElectraConfig(embedding_size=16, **sizes)
+    getattr(transformers, saved_class)(config).save_pretrained(checkpoint)
+    tokenizer.save_pretrained(checkpoint)
+    return checkpoint
 
 
 def starting_model(checkpoint: Path, shards: Path, output_dir: Path):
@@ -100,18 +116,9 @@ def test_a_resumed_run_reads_its_own_checkpoint_not_init_from(tiny_modernbert_di
 ])
 def test_a_checkpoint_without_the_masked_lm_head_gets_a_new_one(saved_class, family, task_class, tiny_tokenizer_dir,
                                                                  tiny_shards, tmp_path):
-    import transformers
-    from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+    from transformers import AutoModel, AutoModelForMaskedLM
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
-    sizes = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                 intermediate_size=64, max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id)
-    # ELECTRA's embeddings may be narrower than its layers: the new head must fit both.
-    config = transformers.BertConfig(**sizes) if family == "bert" else transformers.ElectraConfig(embedding_size=16, **sizes)
-    checkpoint = tmp_path / "checkpoint"
-    getattr(transformers, saved_class)(config).save_pretrained(checkpoint)
-    tokenizer.save_pretrained(checkpoint)
-
+    checkpoint = save_tiny_checkpoint(saved_class, family, tiny_tokenizer_dir, tmp_path / "checkpoint")
     model = starting_model(checkpoint, tiny_shards, tmp_path / "probe")
     assert type(model).__name__ == task_class
     assert_starts_from(model, checkpoint)
@@ -128,22 +135,11 @@ def test_a_checkpoint_without_the_masked_lm_head_gets_a_new_one(saved_class, fam
 @pytest.mark.parametrize("saved_class,family", [("BertForMaskedLM", "bert"), ("ElectraForPreTraining", "electra")])
 def test_replaced_token_detection_continues_a_checkpoint_as_its_discriminator(saved_class, family, tiny_tokenizer_dir,
                                                                               tiny_shards, tmp_path):
-    import transformers
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
-    from .conftest import REPO
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
-    sizes = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                 intermediate_size=64, max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id)
-    config = transformers.BertConfig(**sizes) if family == "bert" else transformers.ElectraConfig(embedding_size=16, **sizes)
-    checkpoint = tmp_path / "checkpoint"
-    getattr(transformers, saved_class)(config).save_pretrained(checkpoint)
-    tokenizer.save_pretrained(checkpoint)
+    checkpoint = save_tiny_checkpoint(saved_class, family, tiny_tokenizer_dir, tmp_path / "checkpoint")
     out = tmp_path / "continued"
-    result = CliRunner().invoke(app, ["pretrain", str(REPO / "configs" / "pretrain_rtd.cfg"), str(out),
-                                      *as_cli_args(continue_overrides(checkpoint, tiny_shards))])
-    assert result.exit_code == 0, result.output
+    pretrain_cli(out, continue_overrides(checkpoint, tiny_shards), config=RTD_CONFIG)
     continued = AutoModel.from_pretrained(out)
     assert continued.config.model_type == family and continued.config.hidden_size == 32
     saved = load_file(str(checkpoint / "model.safetensors"))
