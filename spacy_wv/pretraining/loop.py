@@ -249,9 +249,11 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
     params = [p for p in module.parameters() if p.requires_grad]
     base_lr = settings.optimizer.lr
     budget_s = training.max_minutes * 60 if training.max_minutes is not None else None
-    if budget_s is not None and step == 0 and elapsed_before >= budget_s:
-        raise UserError(f"The warm start took {elapsed_before:.0f} s, all of [training] max_minutes ({training.max_minutes}): "
-                        "raise max_minutes, or lower [warm_start] max_tokens or epochs.")
+    if budget_s is not None and step == 0:
+        warm_start_s = from_main(env, elapsed_before)  # only rank 0 ran it; every rank must stop
+        if warm_start_s >= budget_s:
+            raise UserError(f"The warm start took {warm_start_s:.0f} s, all of [training] max_minutes ({training.max_minutes}): "
+                            "raise max_minutes, or lower [warm_start] max_tokens or epochs.")
 
     started = time.perf_counter()
 
