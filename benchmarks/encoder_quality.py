@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stacked_budget import convert  # noqa: E402
 from word_vectors import sample_corpus  # noqa: E402
 
-PROBES = {"ner": ("conll", "ner_stacked.cfg", "ents_f"), "sst2": ("sst2", "textcat_stacked.cfg", "cats_micro_f")}
-LISTENER = {"ner": "components.ner.model.tok2vec", "sst2": "components.textcat.model.tok2vec"}
+# probe: (config, its component listening to the tok2vec, score key)
+PROBES = {"ner": ("ner_stacked.cfg", "ner", "ents_f"), "sst2": ("textcat_stacked.cfg", "textcat", "cats_micro_f")}
 
 
 def pretrain_recipe(name: str, recipe: str, args) -> Path:
@@ -70,14 +70,14 @@ def probe_config(probe: str, spec: dict):
     """The stacked config with the CNN taken out: the tok2vec is the features layer alone."""
     from spacy.util import load_config
 
-    config = load_config(REPO / "configs" / PROBES[probe][1], interpolate=False, overrides={
+    config_name, component, _ = PROBES[probe]
+    config = load_config(REPO / "configs" / config_name, interpolate=False, overrides={
         "paths.train": spec["train"], "paths.dev": spec["dev"], "paths.encoder": spec["encoder"],
         "system.seed": spec["seed"], "training.seed": spec["seed"], "training.max_steps": spec["steps"],
         "training.optimizer.learn_rate.warmup_steps": max(1, spec["steps"] // 10),
     })
     components = config["components"]
     components["tok2vec"]["model"] = components["tok2vec"]["model"]["features"]
-    component, *_ = LISTENER[probe].split(".")[1:]
     components[component]["model"]["tok2vec"]["width"] = components["tok2vec"]["model"]["width"]
     config["nlp"]["pipeline"] = [p for p in config["nlp"]["pipeline"] if p != "wv_vectors"]
     components.pop("wv_vectors", None)
