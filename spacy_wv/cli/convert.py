@@ -24,9 +24,8 @@ def convert_conll_cli(
 
     stats = convert_conll(input_path, output_path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs,
                           skip_malformed=skip_malformed)
-    if stats.dropped_lines:
-        msg.warn(f"Dropped {stats.dropped_sentences} sentence(s) ({stats.dropped_tokens} tokens) with "
-                 f"{len(stats.dropped_lines)} malformed line(s), first at {input_path}:{stats.dropped_lines[0]}")
+    if stats.bad_lines.lines:
+        msg.warn(f"{stats.bad_lines.summary()}; dropped {stats.dropped_sentences} sentence(s) ({stats.dropped_tokens} tokens)")
     msg.good(f"{stats.docs} docs, {stats.sentences} sentences, {stats.tokens} tokens, "
              f"{stats.entities} entities ({stats.repaired_tags} IOB1 tags rewritten) -> {output_path}")
 
@@ -50,8 +49,8 @@ def convert_labeled_cli(
         input_path, output_path, separator=separator, label_level=label_level, label_map=parse_label_map(label_map),
         labels=[name for name in labels.split(",") if name], lang=lang, max_docs=max_docs, skip_unlabelled=skip_unlabelled,
     )
-    if stats.dropped_lines:
-        msg.warn(f"Skipped {len(stats.dropped_lines)} unlabelled line(s), first at {input_path}:{stats.dropped_lines[0]}")
+    if stats.bad_lines.lines:
+        msg.warn(stats.bad_lines.summary("unlabelled"))
     rare = rare_labels(stats)
     if rare and not label_map:
         msg.warn(f"{len(rare)} label(s) occur only once ({', '.join(rare[:5])}): unlabelled lines? "
@@ -73,8 +72,8 @@ def convert_spans_cli(
     if stats.misaligned or stats.overlapping or stats.empty_labels:
         msg.warn(f"Dropped {stats.misaligned} entity span(s) not on token boundaries, "
                  f"{stats.overlapping} overlapping span(s) and {stats.empty_labels} span(s) with an empty label")
-    if stats.bad_lines:
-        msg.warn(f"Skipped {len(stats.bad_lines)} unreadable line(s), first at line {stats.bad_lines[0]}")
+    if stats.bad_lines.lines:
+        msg.warn(stats.bad_lines.summary("unreadable"))
     msg.good(f"{stats.docs} docs, {stats.entities} entities -> {output_path}")
 
 

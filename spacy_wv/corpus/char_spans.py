@@ -6,9 +6,9 @@ Character offsets need not fall on spaCy token boundaries; such spans are counte
 dropped (or snapped with `alignment_mode="expand"|"contract"`), never a crash.
 """
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, Optional
 
 import spacy
 from spacy.tokens import Doc, DocBin
@@ -16,6 +16,7 @@ from spacy.util import filter_spans
 
 from ..errors import UserError
 from ..outputs import check_output_file
+from .bad_lines import BadLines
 from .conll import write_doc_bin
 from .text import iter_utf8_lines
 
@@ -29,7 +30,7 @@ class SpanStats:
     misaligned: int = 0
     overlapping: int = 0
     empty_labels: int = 0
-    bad_lines: List[int] = field(default_factory=list)
+    bad_lines: Optional[BadLines] = None
 
 
 def _entity_triples(record: dict):
@@ -50,6 +51,7 @@ def char_spans_to_docs(
     if alignment_mode not in ALIGNMENT_MODES:
         raise UserError(f"alignment_mode must be one of {ALIGNMENT_MODES}, got {alignment_mode!r}")
     stats = stats if stats is not None else SpanStats()
+    stats.bad_lines = BadLines(path)
     nlp = spacy.blank(lang)
     for line_no, line in iter_utf8_lines(path):
         if not line.strip():
@@ -59,10 +61,10 @@ def char_spans_to_docs(
             text = record["text"]
             triples = list(_entity_triples(record))
         except (ValueError, KeyError, TypeError):
-            stats.bad_lines.append(line_no)
+            stats.bad_lines.report(line_no, line, "not a JSON object with 'text' and 'entities'")
             continue
         if not isinstance(text, str):
-            stats.bad_lines.append(line_no)
+            stats.bad_lines.report(line_no, line, "'text' is not a string")
             continue
         doc = nlp.make_doc(text)
         spans = []

@@ -4,7 +4,7 @@ Handles CoNLL-2003 (IOB1, space-separated, `-DOCSTART-` lines), WNUT-17 (IOB2, t
 and WikiANN (IOB2, tab, every token prefixed with `en:`). IOB1 and IOB2 go through the
 same path: rewriting IOB1 as IOB2 leaves valid IOB2 unchanged.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
@@ -14,6 +14,7 @@ from spacy.vocab import Vocab
 
 from ..errors import UserError
 from ..outputs import atomic_output_file, check_output_file
+from .bad_lines import BadLines
 from .text import iter_utf8_lines
 
 DOCSTART = "-DOCSTART-"
@@ -29,7 +30,7 @@ class ConversionStats:
     tokens: int = 0
     entities: int = 0
     repaired_tags: int = 0
-    dropped_lines: List[int] = field(default_factory=list)
+    bad_lines: Optional[BadLines] = None
     dropped_sentences: int = 0
     dropped_tokens: int = 0
 
@@ -63,6 +64,8 @@ def read_sentences(path: Path, token_prefix: str, stats: ConversionStats,
     """Yield (words, tags) per sentence; None marks a `-DOCSTART-` document boundary. A
     line with a malformed tag is an error naming it, or with `skip_malformed` drops its
     whole sentence (counted): dropping only the line would glue its neighbours together."""
+    stats.bad_lines = BadLines(path, strict=not skip_malformed,
+                               hint="fix the line, or pass --skip-malformed to drop its sentence")
     words: List[str] = []
     tags: List[str] = []
     bad = False
@@ -94,10 +97,7 @@ def read_sentences(path: Path, token_prefix: str, stats: ConversionStats,
             continue
         problem = tag_problem(columns)
         if problem:
-            if not skip_malformed:
-                raise UserError(f"{path}:{line_no}: {problem} in {line[:60]!r}; fix the line, or pass "
-                                f"--skip-malformed to drop its sentence")
-            stats.dropped_lines.append(line_no)
+            stats.bad_lines.report(line_no, line, problem)
             bad = True
         word = columns[0]
         if token_prefix and word.startswith(token_prefix) and len(word) > len(token_prefix):

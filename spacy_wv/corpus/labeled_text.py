@@ -13,6 +13,7 @@ from spacy.tokens import Doc, DocBin
 
 from ..errors import UserError
 from ..outputs import check_output_file
+from .bad_lines import BadLines
 from .conll import write_doc_bin
 from .text import iter_utf8_lines
 
@@ -24,7 +25,7 @@ LABEL_LEVELS = ("full", "coarse")
 class LabeledTextStats:
     docs: int = 0
     label_counts: Dict[str, int] = field(default_factory=dict)
-    dropped_lines: List[int] = field(default_factory=list)
+    bad_lines: Optional[BadLines] = None
     unknown_labels: Dict[str, int] = field(default_factory=dict)
 
 
@@ -55,6 +56,8 @@ def read_labeled_lines(
     if label_level not in LABEL_LEVELS:
         raise UserError(f"label_level must be one of {LABEL_LEVELS}, got {label_level!r}")
     stats = stats if stats is not None else LabeledTextStats()
+    stats.bad_lines = BadLines(path, strict=not skip_unlabelled,
+                               hint="fix it, or pass --skip-unlabelled to skip such lines")
     known = set(label_map or {}) | set((label_map or {}).values())
     for line_no, line in iter_utf8_lines(path):
         if not line.strip():
@@ -70,10 +73,7 @@ def read_labeled_lines(
             problem = f"{label!r} is not a label of the label map ({', '.join(sorted(known))})"
             stats.unknown_labels[label] = stats.unknown_labels.get(label, 0) + 1
         if problem:
-            if not skip_unlabelled:
-                raise UserError(f"{path}:{line_no}: unlabelled line, {problem}: {line.strip()[:60]!r}; "
-                                f"fix it, or pass --skip-unlabelled to skip such lines")
-            stats.dropped_lines.append(line_no)
+            stats.bad_lines.report(line_no, line, f"unlabelled line, {problem}")
             continue
         if label_map:
             label = label_map.get(label, label)

@@ -7,6 +7,7 @@ from typing import Dict, List
 import numpy
 from wasabi import msg
 
+from ..corpus.bad_lines import BadLines
 from ..errors import UserError
 from .tables import StaticVectors
 
@@ -34,7 +35,7 @@ def read_analogies(path: Path) -> List[Question]:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"Analogy file not found: {path}")
-    questions, bad_lines, section = [], [], "default"
+    questions, bad_lines, section = [], BadLines(path), "default"
     with path.open("r", encoding="utf8", errors="replace") as file:
         for line_number, line in enumerate(file, start=1):
             if line.startswith(":"):
@@ -44,13 +45,13 @@ def read_analogies(path: Path) -> List[Question]:
             if not words:
                 continue
             if len(words) != 4:
-                bad_lines.append(line_number)
+                bad_lines.report(line_number, line, "expected four words")
                 continue
             questions.append(Question(section, words))
     if not questions:
         raise UserError(f"{path}: no valid `a b c d` analogy line")
-    if bad_lines:
-        msg.warn(f"{path}: skipped {len(bad_lines)} malformed lines (line {', '.join(map(str, bad_lines[:5]))}{', ...' if len(bad_lines) > 5 else ''})")
+    if bad_lines.lines:
+        msg.warn(bad_lines.summary())
     return questions
 
 

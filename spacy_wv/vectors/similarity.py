@@ -6,10 +6,10 @@ from typing import List, Tuple
 import numpy
 from wasabi import msg
 
+from ..corpus.bad_lines import BadLines
 from ..errors import UserError
 
 OOV_POLICY = "pairs with an out-of-vocabulary word are skipped; coverage is reported"
-MAX_REPORTED_BAD_LINES = 5
 
 
 @dataclass
@@ -25,7 +25,7 @@ def read_word_pairs(path: Path) -> WordPairs:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"Word-pair file not found: {path}")
-    pairs, scores, bad_lines = [], [], []
+    pairs, scores, bad_lines = [], [], BadLines(path)
     with path.open("r", encoding="utf8", errors="replace") as file:
         for line_number, line in enumerate(file, start=1):
             if not line.strip() or line.startswith("#"):
@@ -38,15 +38,14 @@ def read_word_pairs(path: Path) -> WordPairs:
                 if not numpy.isfinite(score):
                     raise ValueError
             except ValueError:
-                bad_lines.append(line_number)
+                bad_lines.report(line_number, line, "expected word1<TAB>word2<TAB>score")
                 continue
             pairs.append((fields[0].strip(), fields[1].strip()))
             scores.append(score)
     if not pairs:
         raise UserError(f"{path}: no valid `word1<TAB>word2<TAB>score` line")
-    if bad_lines:
-        shown = ", ".join(map(str, bad_lines[:MAX_REPORTED_BAD_LINES])) + (", ..." if len(bad_lines) > MAX_REPORTED_BAD_LINES else "")
-        msg.warn(f"{path}: skipped {len(bad_lines)} malformed lines (line {shown})")
+    if bad_lines.lines:
+        msg.warn(bad_lines.summary())
     return WordPairs(path.stem, pairs, numpy.asarray(scores, dtype="float64"))
 
 

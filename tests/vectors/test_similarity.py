@@ -35,7 +35,8 @@ def test_malformed_lines_are_reported_with_line_numbers_and_skipped(tmp_path, ca
     path.write_text("a\tb\t1\nno tabs here\na\tb\tnot-a-number\n\nc\td\t2\ta-fourth-field\ne\tf\t3\n", encoding="utf8")
     pairs = read_word_pairs(path)
     assert pairs.pairs == [("a", "b"), ("e", "f")]
-    assert "skipped 3 malformed lines (line 2, 3, 5)" in " ".join(capsys.readouterr().out.split())
+    output = " ".join(capsys.readouterr().out.split())
+    assert f"Skipped 3 malformed line(s) of {path} (line 2, 3, 5)" in output
 
 
 def test_no_valid_line_is_a_user_error(tmp_path):
