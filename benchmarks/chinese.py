@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy
+
 from ner_budget import CALIBRATION_DEV_DOCS, REPO, run_budget
 from word_vectors import gensim_vectors
 
@@ -31,6 +33,7 @@ from spacy_wv.corpus.weibo import convert_weibo
 from spacy_wv.vectors.encoder import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources, json_ready
 from spacy_wv.vectors.export import ExportSettings, export_vectors
+from spacy_wv.vectors.similarity import WordPairs, evaluate_similarity, read_word_pairs
 from spacy_wv.vectors.sources import StaticSource
 from spacy_wv.vectors.tables import StaticVectors
 
@@ -92,10 +95,23 @@ def vectors(args, tokenised: Path) -> dict:
         minutes[method] = (time.perf_counter() - start) / 60
     sources = [StaticSource(name, table) for name, table in tables.items()]
     zh = args.data_dir
+    wordsim = zh / "zh_wordsim" / "wordsim240.tsv"
     results = {}
     for key, analogy in (("ca8", zh / "zh_analogy" / "CA8_morphological.txt"), ("translated", zh / "zh_analogy" / "CA_translated.txt")):
-        results[key] = evaluate_sources(sources, [zh / "zh_wordsim" / "wordsim240.tsv"], analogy, args.n_words)
+        results[key] = evaluate_sources(sources, [wordsim], analogy, args.n_words)
+    results["wordsim_same_pairs"] = same_pairs_similarity(sources, read_word_pairs(wordsim))
     return {"results": results, "minutes": minutes}
+
+
+def same_pairs_similarity(sources, word_pairs: WordPairs) -> dict:
+    """Spearman of every source over only the pairs that all of them cover: the
+    methods keep different vocabularies, so their own-coverage scores rank different pairs."""
+    covered = numpy.ones(len(word_pairs.pairs), dtype=bool)
+    for source in sources:
+        for side in (0, 1):
+            covered &= source.lookup([pair[side] for pair in word_pairs.pairs])[1]
+    common = WordPairs(word_pairs.name, [p for p, keep in zip(word_pairs.pairs, covered) if keep], word_pairs.scores[covered])
+    return {source.name: evaluate_similarity(source, common) for source in sources}
 
 
 def print_table(task_rows, vec) -> None:
@@ -114,6 +130,9 @@ def print_table(task_rows, vec) -> None:
     sim = {n: res["ca8"]["vectors"][n]["similarity"]["wordsim240"] for n in names}
     coverage = " / ".join(f"{sim[n]['coverage']:.2f}" for n in names)
     print("| wordsim-240 Spearman | " + " | ".join(f"{sim[n]['spearman']:.3f}" for n in names) + f" | {coverage} |")
+    same = res["wordsim_same_pairs"]
+    print("| wordsim-240 Spearman, pairs all three cover | " + " | ".join(f"{same[n]['spearman']:.3f}" for n in names)
+          + f" | {same[names[0]]['covered']} of {same[names[0]]['pairs']} pairs |")
     for key, label in (("ca8", "CA8-morphological"), ("translated", "CA_translated")):
         entry = {n: res[key]["vectors"][n]["analogy"] for n in names}
         coverage = " / ".join(f"{entry[n]['coverage']:.2f}" for n in names)
@@ -127,7 +146,7 @@ def main() -> None:
     parser.add_argument("--encoder", type=Path, required=True, help="Chinese encoder dir (spacy_wv pretrain output)")
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--budget-minutes", type=float, default=10.0, help="Training wall clock per system and task")
-    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--tasks", default=",".join(TASKS), help="Comma-separated; empty: vectors only")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="cnn-baseline, stacked (CNN + frozen encoder features), fine-tuned")
     parser.add_argument("--vectors-mb", type=float, default=20.0, help="MB of zh_text for all three vector methods (0: skip)")
     parser.add_argument("--n-words", type=int, default=30_000)
@@ -137,14 +156,15 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.encoder / "config.json").is_file():
         raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
-    unknown = [s for s in args.systems.split(",") if s not in SYSTEMS] + [t for t in args.tasks.split(",") if t not in TASKS]
+    tasks = [t for t in args.tasks.split(",") if t]
+    unknown = [s for s in args.systems.split(",") if s not in SYSTEMS] + [t for t in tasks if t not in TASKS]
     if unknown:
         raise SystemExit(f"Unknown system or task: {unknown}; systems {list(SYSTEMS)}, tasks {list(TASKS)}")
     rows, vec = [], None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         files = convert(args.data_dir, work)
-        for name in [t for t in args.tasks.split(",") if t]:
+        for name in tasks:
             task = TASKS[name]
             (work / name).mkdir()
             for system in args.systems.split(","):
