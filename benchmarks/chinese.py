@@ -115,11 +115,18 @@ def same_pairs_similarity(sources, word_pairs: WordPairs) -> dict:
 
 
 def print_table(task_rows, vec) -> None:
-    print("| task | system | steps | seconds | dev score |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| task | system | seeds | steps | seconds | dev score (mean ± sd) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    groups = {}
     for r in task_rows:
-        metric = "acc" if r["name"] == "tnews" else "F1"
-        print(f"| {r['name']} | {r['system']} | {r['steps']} | {r['seconds']:.0f} | {metric} {100 * r['score']:.1f} |")
+        groups.setdefault((r["name"], r["system"]), []).append(r)
+    for (name, system), runs in groups.items():
+        metric = "acc" if name == "tnews" else "F1"
+        scores = numpy.array([100 * r["score"] for r in runs])
+        spread = f" ± {scores.std(ddof=1):.2f}" if len(runs) > 1 else ""
+        steps = "/".join(str(r["steps"]) for r in runs)
+        seconds = "/".join(f"{r['seconds']:.0f}" for r in runs)
+        print(f"| {name} | {system} | {len(runs)} | {steps} | {seconds} | {metric} {scores.mean():.2f}{spread} |")
     print()
     print("| measure | word2vec | fastText | ours | coverage (w2v / fastText / ours) |")
     print("| --- | --- | --- | --- | --- |")
@@ -148,6 +155,7 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=10.0, help="Training wall clock per system and task")
     parser.add_argument("--tasks", default=",".join(TASKS), help="Comma-separated; empty: vectors only")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="cnn-baseline, stacked (CNN + frozen encoder features), fine-tuned")
+    parser.add_argument("--seeds", default="0", help="Comma-separated training seeds (spaCy's system.seed)")
     parser.add_argument("--vectors-mb", type=float, default=20.0, help="MB of zh_text for all three vector methods (0: skip)")
     parser.add_argument("--n-words", type=int, default=30_000)
     parser.add_argument("--contexts", type=int, default=4)
@@ -157,6 +165,7 @@ def main() -> None:
     if not (args.encoder / "config.json").is_file():
         raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
     tasks = [t for t in args.tasks.split(",") if t]
+    seeds = [int(seed) for seed in args.seeds.split(",")]
     unknown = [s for s in args.systems.split(",") if s not in SYSTEMS] + [t for t in tasks if t not in TASKS]
     if unknown:
         raise SystemExit(f"Unknown system or task: {unknown}; systems {list(SYSTEMS)}, tasks {list(TASKS)}")
@@ -167,11 +176,13 @@ def main() -> None:
         for name in tasks:
             task = TASKS[name]
             (work / name).mkdir()
-            for system in args.systems.split(","):
-                config = f"zh_{task}{SYSTEMS[system]}.cfg"
-                row = run_budget(task, config, *files[name][:2], files[name][2], args.budget_minutes * 60, work / name, args.encoder)
-                rows.append({"name": name, **row, "system": system})
-                print(json.dumps(rows[-1]), flush=True)
+            for seed in seeds:
+                for system in args.systems.split(","):
+                    config = f"zh_{task}{SYSTEMS[system]}.cfg"
+                    row = run_budget(task, config, *files[name][:2], files[name][2], args.budget_minutes * 60, work / name,
+                                     args.encoder, seed=seed)
+                    rows.append({"name": name, **row, "system": system})
+                    print(json.dumps(rows[-1]), flush=True)
         if args.vectors_mb > 0:
             tokenised = work / "zh.tok.txt"
             start = time.perf_counter()

@@ -66,18 +66,24 @@ def convert_data(data_dir: Path, out: Path, ner_docs: Optional[int], textcat_doc
 
 
 def run_budget(task: str, config_name: str, train: Path, dev: Path, calibration_dev: Path, budget_s: float,
-               work: Path, encoder: Optional[Path]) -> dict:
+               work: Path, encoder: Optional[Path], seed: int = 0) -> dict:
     config = REPO / "configs" / config_name
     uses_encoder = encoder if "baseline" not in config_name else None
-    calibration = train_and_score(config, work / f"{config.stem}_calibration", train, calibration_dev, task, {
-        "training.max_steps": CALIBRATION_STEPS, "training.eval_frequency": CALIBRATION_STEPS,
+    common: Dict[str, object] = {"system.seed": seed}
+    if "[components.wv_vectors]" in config.read_text():
+        # Its anisotropy statistics would run the encoder over training docs during
+        # initialization, outside the loop's clock, and fill the stacked features' cache;
+        # wv_vectors comes after the task component, so scores do not depend on it.
+        common["components.wv_vectors.anisotropy"] = "none"
+    calibration = train_and_score(config, work / f"{config.stem}_calibration_seed{seed}", train, calibration_dev, task, {
+        **common, "training.max_steps": CALIBRATION_STEPS, "training.eval_frequency": CALIBRATION_STEPS,
         WARMUP: CALIBRATION_STEPS // 10}, uses_encoder)
     seconds_per_step = max(calibration["seconds"], 1) / CALIBRATION_STEPS
     steps = max(int(budget_s / seconds_per_step), CALIBRATION_STEPS)
-    run = train_and_score(config, work / config.stem, train, dev, task, {
-        "training.max_steps": steps, "training.eval_frequency": steps, "training.patience": 0,
+    run = train_and_score(config, work / f"{config.stem}_seed{seed}", train, dev, task, {
+        **common, "training.max_steps": steps, "training.eval_frequency": steps, "training.patience": 0,
         WARMUP: max(steps // 10, 1)}, uses_encoder)
-    return {"task": task, "system": "cnn-baseline" if uses_encoder is None else "pretrained-encoder",
+    return {"task": task, "system": "cnn-baseline" if uses_encoder is None else "pretrained-encoder", "seed": seed,
             "budget_s": budget_s, "seconds_per_step": round(seconds_per_step, 3), **run}
 
 
