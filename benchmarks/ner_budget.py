@@ -66,7 +66,8 @@ def convert_data(data_dir: Path, out: Path, ner_docs: Optional[int], textcat_doc
 
 
 def run_budget(task: str, config_name: str, train: Path, dev: Path, calibration_dev: Path, budget_s: float,
-               work: Path, encoder: Optional[Path], seed: int = 0) -> dict:
+               work: Path, encoder: Optional[Path], seed: int = 0, steps: Optional[int] = None) -> dict:
+    """`steps`: train that many steps instead of budget / calibrated seconds per step."""
     config = REPO / "configs" / config_name
     uses_encoder = encoder if "baseline" not in config_name else None
     common: Dict[str, object] = {"system.seed": seed}
@@ -75,16 +76,18 @@ def run_budget(task: str, config_name: str, train: Path, dev: Path, calibration_
         # initialization, outside the loop's clock, and fill the stacked features' cache;
         # wv_vectors comes after the task component, so scores do not depend on it.
         common["components.wv_vectors.anisotropy"] = "none"
-    calibration = train_and_score(config, work / f"{config.stem}_calibration_seed{seed}", train, calibration_dev, task, {
-        **common, "training.max_steps": CALIBRATION_STEPS, "training.eval_frequency": CALIBRATION_STEPS,
-        WARMUP: CALIBRATION_STEPS // 10}, uses_encoder)
-    seconds_per_step = max(calibration["seconds"], 1) / CALIBRATION_STEPS
-    steps = max(int(budget_s / seconds_per_step), CALIBRATION_STEPS)
+    seconds_per_step = None
+    if steps is None:
+        calibration = train_and_score(config, work / f"{config.stem}_calibration_seed{seed}", train, calibration_dev, task, {
+            **common, "training.max_steps": CALIBRATION_STEPS, "training.eval_frequency": CALIBRATION_STEPS,
+            WARMUP: CALIBRATION_STEPS // 10}, uses_encoder)
+        seconds_per_step = round(max(calibration["seconds"], 1) / CALIBRATION_STEPS, 3)
+        steps = max(int(budget_s / seconds_per_step), CALIBRATION_STEPS)
     run = train_and_score(config, work / f"{config.stem}_seed{seed}", train, dev, task, {
         **common, "training.max_steps": steps, "training.eval_frequency": steps, "training.patience": 0,
         WARMUP: max(steps // 10, 1)}, uses_encoder)
     return {"task": task, "system": "cnn-baseline" if uses_encoder is None else "pretrained-encoder", "seed": seed,
-            "budget_s": budget_s, "seconds_per_step": round(seconds_per_step, 3), **run}
+            "budget_s": budget_s, "seconds_per_step": seconds_per_step, **run}
 
 
 def print_table(rows: List[dict]) -> None:
