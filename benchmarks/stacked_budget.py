@@ -18,6 +18,7 @@ is off, as for a user) and measures `nlp.pipe` words/s on the dev texts.
         --tasks conll,sst2 --seeds 0,1,2
     python benchmarks/stacked_budget.py --encoder training/demo/encoder --vectors DIR \
         --tasks conll --minutes 0.5 --train-docs 50      # smoke run
+    python benchmarks/stacked_budget.py --table-from rows1.jsonl rows2.jsonl   # one table from saved rows
 
 Threads follow OMP_NUM_THREADS / torch's default. The table gives mean ± standard
 deviation over seeds.
@@ -166,7 +167,9 @@ def summarize(rows: List[dict]) -> List[dict]:
     for row in rows:
         groups.setdefault((row["task"], row["system"]), []).append(row)
     out = []
-    for (task, system), runs in groups.items():
+    order = sorted(groups, key=lambda key: (list(TASKS).index(key[0]), list(SYSTEMS).index(key[1])))
+    for task, system in order:
+        runs = groups[(task, system)]
         scores = [100 * r["score"] for r in runs]
 
         def avg(key):
@@ -206,10 +209,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=0, help="Equal steps instead of equal wall clock")
     parser.add_argument("--train-docs", type=int, default=None, help="Use only this many training docs")
     parser.add_argument("--output", type=Path, default=None, help="Append the rows as JSON lines here")
+    parser.add_argument("--table-from", type=Path, nargs="+", default=None,
+                        help="Print the table of rows saved by --output (several runs' files) and exit")
     parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
         print(json.dumps(run_one(json.loads(args.run_one))))
+        return
+    if args.table_from:
+        missing = [str(path) for path in args.table_from if not path.is_file()]
+        if missing:
+            raise SystemExit(f"No such rows file: {', '.join(missing)}")
+        saved = [json.loads(line) for path in args.table_from for line in path.read_text().splitlines() if line.strip()]
+        print_table(summarize(saved))
         return
     systems = args.systems.split(",")
     unknown = [s for s in systems if s not in SYSTEMS] + [t for t in args.tasks.split(",") if t not in TASKS]
