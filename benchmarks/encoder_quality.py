@@ -5,6 +5,7 @@
     python benchmarks/encoder_quality.py --recipe "mlm=configs/pretrain_mlm.cfg" \
         --recipe "mlm+warm=configs/pretrain_mlm.cfg --warm_start.method pieces" \
         --minutes 10 --shards corpus/shards --tokenizer corpus/tokenizer --work-dir /tmp/eq
+    python benchmarks/encoder_quality.py --table-from rows1.jsonl rows2.jsonl   # one table from saved rows
 
 Per encoder (a directory, or a recipe pretrained here first into --work-dir; a recipe
 is a pretraining config plus `--section.key value` overrides, budgeted by --minutes or
@@ -155,10 +156,12 @@ def fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def print_table(rows: List[dict], args) -> None:
-    print(f"\nProbes: NER {args.ner_steps} steps on {args.ner_train_docs} CoNLL train docs, SST-2 {args.sst2_steps} steps "
-          f"on {args.sst2_train_docs} sentences, seeds {args.seeds}; vectors: {args.n_words} words, {args.contexts} contexts, "
-          f"{args.corpus_mb} MB sample.")
+def print_table(rows: List[dict], args: Optional[argparse.Namespace]) -> None:
+    """`args`: this run's settings, for the header; None for saved rows (their runs' settings)."""
+    if args is not None:
+        print(f"\nProbes: NER {args.ner_steps} steps on {args.ner_train_docs} CoNLL train docs, SST-2 {args.sst2_steps} steps "
+              f"on {args.sst2_train_docs} sentences, seeds {args.seeds}; vectors: {args.n_words} words, {args.contexts} contexts, "
+              f"{args.corpus_mb} MB sample.")
     print("| encoder | pretrain min | tokens | eval acc | NER probe F1 | SST-2 probe acc | WS353 | SimLex | analogy |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
@@ -173,6 +176,23 @@ def print_table(rows: List[dict], args) -> None:
         print(f"| {r['name']} | {fmt(r.get('minutes'), '.1f')} | {tokens} | {fmt(r.get('masked_acc'), '.3f')} "
               f"| {score('ner')} | {score('sst2')} | {fmt(r.get('ws353'), '.3f')} | {fmt(r.get('simlex'), '.3f')} "
               f"| {fmt(r.get('analogy'), '.3f')} |")
+
+
+def saved_rows(paths: List[Path]) -> List[dict]:
+    """Rows of several --output files, each encoder once (the last run of a name wins) and
+    the fastText row once, last: every run with --fasttext appends the same one."""
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise SystemExit(f"No such rows file: {', '.join(missing)}")
+    rows: Dict[str, dict] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows.pop(row["name"], None)
+                rows[row["name"]] = row
+    encoders = [row for row in rows.values() if "encoder" in row]
+    return encoders + [row for row in rows.values() if "encoder" not in row]
 
 
 def main() -> None:
@@ -197,10 +217,15 @@ def main() -> None:
     parser.add_argument("--corpus-mb", type=float, default=20.0, help="Raw-text sample for the vector export")
     parser.add_argument("--skip", default="", help="comma-separated: ner,sst2,vectors")
     parser.add_argument("--output", type=Path, default=None, help="Append the rows as JSON lines here")
+    parser.add_argument("--table-from", type=Path, nargs="+", default=None,
+                        help="Print the table of rows saved by --output (several runs' files) and exit")
     parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
         print(json.dumps(run_probe(json.loads(args.run_one))))
+        return
+    if args.table_from:
+        print_table(saved_rows(args.table_from), None)
         return
     skip = set(filter(None, args.skip.split(",")))
     names = args.names.split(",") if args.names else [p.name for p in args.encoders]

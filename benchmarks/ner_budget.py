@@ -95,7 +95,9 @@ def print_table(rows: List[dict]) -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         metric = "F1" if r["task"] == "ner" else "acc"
-        print(f"| {r['task']} | {r['system']} | {r['budget_s']:.0f} | {r['seconds_per_step']} | {r['steps']} "
+        # --steps runs skip the calibration: no budget-derived seconds per step.
+        per_step = "-" if r["seconds_per_step"] is None else r["seconds_per_step"]
+        print(f"| {r['task']} | {r['system']} | {r['budget_s']:.0f} | {per_step} | {r['steps']} "
               f"| {r['seconds']} | {metric} {100 * r['score']:.2f} |")
 
 
