@@ -19,6 +19,10 @@ runs (the Trainer has no ELECTRA recipe). Its FLOPs per token are approximate: t
 discriminator's and the generator's bodies and attention at 6x (forward and backward),
 the discriminator head at every token, the generator's MLM head at the masked ones; the
 second embedding lookup and the sampling are left out.
+
+`--no-trainer --profile [--family bert]` times our loop alone and prints where its step
+goes: torch.profiler's top operators and their self time grouped (matmul, attention,
+elementwise, ...), in ms per step, so two families' steps compare line by line.
 """
 import argparse
 import json
@@ -172,7 +176,37 @@ def profile_ours(settings, steps: int = 3) -> None:
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(steps):
             step()
-    print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=15))
+    events = prof.key_averages()
+    print(events.table(sort_by="self_cpu_time_total", row_limit=15))
+    # Self time, so nested operators (linear -> addmm) are counted once.
+    buckets: dict = {}
+    for event in events:
+        bucket = operator_bucket(event.key)
+        buckets[bucket] = buckets.get(bucket, 0.0) + event.self_cpu_time_total / 1000 / steps
+    total = sum(buckets.values())
+    rows = [(name, f"{ms:,.0f}", f"{100 * ms / total:.0f}%") for name, ms in sorted(buckets.items(), key=lambda kv: -kv[1])]
+    msg.table(rows, header=("operators (self time)", "ms/step", "share"), divider=True, aligns=("l", "r", "r"))
+
+
+OPERATOR_BUCKETS = (  # first match wins: the order settles overlapping names
+    ("loss", ("cross_entropy", "nll_loss", "log_softmax", "binary_cross_entropy")),
+    ("optimizer", ("adam", "_foreach", "optimizer", "clip_grad", "vector_norm")),
+    ("attention", ("attention", "softmax")),
+    ("matmul", ("addmm", "aten::mm", "bmm", "matmul", "linear")),
+    ("norm", ("layer_norm", "rms_norm")),
+    ("activation (GELU/GLU)", ("gelu", "silu", "glu")),
+    ("embedding", ("embedding",)),
+    ("elementwise", ("add", "mul", "sub", "div", "neg", "cat", "sin", "cos", "where")),
+    ("copies and indexing", ("copy", "index", "gather", "scatter", "clone", "contiguous", "masked", "nonzero", "aten::to")),
+)
+
+
+def operator_bucket(name: str) -> str:
+    lowered = name.lower()
+    for bucket, needles in OPERATOR_BUCKETS:
+        if any(needle in lowered for needle in needles):
+            return bucket
+    return "other"
 
 
 def main() -> None:
@@ -185,6 +219,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default); 1 is steadier on a shared machine")
     parser.add_argument("--profile", action="store_true", help="also print a torch.profiler table of our step")
     parser.add_argument("--family", default=None, help="override [encoder] family (bert, roberta, modernbert)")
+    parser.add_argument("--no-trainer", action="store_true", help="time only our loop (with --profile: where its step goes)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -209,13 +244,13 @@ def main() -> None:
     msg.info(f"{torch.get_num_threads()} threads; {args.steps} steps of {training.batch_tokens} tokens; timing after {args.skip}")
     ours = run_ours(settings, args.steps, args.skip)
     timings = [(f"spacy_wv loop ({objective.name})", ours)]
-    if not rtd:
+    if not (rtd or args.no_trainer):
         n_seqs = training.batch_tokens // training.seq_len * args.steps
         for recipe, examples in (("padded", padded_examples), ("group_texts", grouped_examples)):
             speed = run_trainer(settings, tokenizer, examples(tokenizer, args.shards, training.seq_len, n_seqs), args.steps, args.skip)
             timings.append((f"HF Trainer ({recipe})", speed))
     peak = matmul_peak(settings.encoder.width, training.batch_tokens)
-    padded = timings[1][1] if not rtd else None
+    padded = timings[1][1] if len(timings) > 1 else None
     rows = [(name, f"{speed:,.0f}", f"{speed / padded:.2f}x" if padded else "-", f"{100 * speed * per_token / peak:.0f}%")
             for name, speed in timings]
     msg.table(rows, header=("", "tokens/s", "vs padded Trainer", "MFU"), divider=True, aligns=("l", "r", "r", "r"))

@@ -142,7 +142,7 @@ def pretrain(settings: PretrainSettings, output_dir: Path, allow_config_change: 
 
 
 def evaluate(module, run: Run, env: DistEnv, amp: Optional[torch.dtype]) -> Dict[str, float]:
-    """Loss, accuracy and perplexity on the held-back tail, with the same masks every time."""
+    """Loss, accuracy and (for language models) perplexity on the held-back tail, with the same masks every time."""
     generator = torch.Generator().manual_seed(run.settings.training.seed + 1_000_003)
     loss_sum, n_correct, n_total = 0.0, 0, 0
     module.eval()
@@ -155,7 +155,10 @@ def evaluate(module, run: Run, env: DistEnv, amp: Optional[torch.dtype]) -> Dict
             n_total += int(n)
     module.train()
     mean = loss_sum / max(n_total, 1)
-    return {"eval_loss": mean, "eval_accuracy": n_correct / max(n_total, 1), "eval_perplexity": math.exp(min(mean, 50.0))}
+    scores = {"eval_loss": mean, "eval_accuracy": n_correct / max(n_total, 1)}
+    if getattr(run.settings.objective, "reports_perplexity", True):
+        scores["eval_perplexity"] = math.exp(min(mean, 50.0))
+    return scores
 
 
 def autocast(env: DistEnv, amp: Optional[torch.dtype]):

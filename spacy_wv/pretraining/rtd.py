@@ -20,7 +20,7 @@ What the loop's metrics mean for this objective:
 - `eval acc`: the discriminator's replaced/original accuracy over all non-special
   tokens; predicting "original" everywhere scores the share of unreplaced tokens (about
   0.85 with an untrained generator, higher as the generator improves);
-- `eval ppl`: exp(loss), which is no perplexity here.
+- `eval ppl`: left blank (the loss is a weighted sum: its exp would be no perplexity).
 
 The exported model dir holds the discriminator alone (the family's base model, as
 `AutoModel` loads it); the generator and the discriminator head are trained beside it
@@ -148,6 +148,8 @@ def generator_size(width: int, heads: int, ratio: float) -> Tuple[int, int]:
 class ReplacedTokenDetection:
     name = "replaced-token"
     model_class = "AutoModel"  # the discriminator is a base model
+    # The loss is a weighted sum of two losses: its exp is no perplexity.
+    reports_perplexity = False
 
     def __init__(self, mask_rate: float, generator_width_ratio: float, generator_depth: Optional[int],
                  discriminator_weight: float, generator_loss_weight: float, whole_word: bool, segmenter: Optional[str]):

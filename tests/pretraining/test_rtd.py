@@ -112,6 +112,7 @@ def test_tiny_run_trains_the_discriminator_and_exports_it_alone(reference_run, t
     # untrained): a fall of 10 or more is the discriminator learning, not the generator.
     assert train_rows[-1]["loss"] < train_rows[0]["loss"] - 10
     assert 0.8 < evals[-1]["eval_accuracy"] <= 1.0  # about 15% of the tokens are replaced
+    assert not any("eval_perplexity" in r for r in evals)  # exp of a weighted sum is no perplexity
 
     config = json.loads((reference_run / "config.json").read_text())
     assert config["architectures"] == ["ModernBertModel"] and config["hidden_size"] == 64
