@@ -29,6 +29,7 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from itertools import islice
 from pathlib import Path
 
@@ -179,12 +180,11 @@ def profile_ours(settings, steps: int = 3) -> None:
     events = prof.key_averages()
     print(events.table(sort_by="self_cpu_time_total", row_limit=15))
     # Self time, so nested operators (linear -> addmm) are counted once.
-    buckets: dict = {}
+    buckets: Counter = Counter()
     for event in events:
-        bucket = operator_bucket(event.key)
-        buckets[bucket] = buckets.get(bucket, 0.0) + event.self_cpu_time_total / 1000 / steps
+        buckets[operator_bucket(event.key)] += event.self_cpu_time_total / 1000 / steps
     total = sum(buckets.values())
-    rows = [(name, f"{ms:,.0f}", f"{100 * ms / total:.0f}%") for name, ms in sorted(buckets.items(), key=lambda kv: -kv[1])]
+    rows = [(name, f"{ms:,.0f}", f"{100 * ms / total:.0f}%") for name, ms in buckets.most_common()]
     msg.table(rows, header=("operators (self time)", "ms/step", "share"), divider=True, aligns=("l", "r", "r"))
 
 

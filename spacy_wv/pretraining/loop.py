@@ -156,7 +156,7 @@ def evaluate(module, run: Run, env: DistEnv, amp: Optional[torch.dtype]) -> Dict
     module.train()
     mean = loss_sum / max(n_total, 1)
     scores = {"eval_loss": mean, "eval_accuracy": n_correct / max(n_total, 1)}
-    if getattr(run.settings.objective, "reports_perplexity", True):
+    if run.settings.objective.reports_perplexity:
         scores["eval_perplexity"] = math.exp(min(mean, 50.0))
     return scores
 

@@ -93,6 +93,7 @@ class CausalLMModule(nn.Module):
 class MaskedLM:
     name = "masked-token"
     model_class = "AutoModelForMaskedLM"  # what a checkpoint is loaded as (init_from)
+    reports_perplexity = True  # the loss is a cross-entropy over the vocabulary
 
     def __init__(self, mask_rate: float, mask_token_prob: float, random_token_prob: float, whole_word: bool, segmenter: Optional[str] = None):
         self.mask_rate = mask_rate
@@ -160,6 +161,7 @@ class MaskedLM:
 class CausalLM:
     name = "next-token"
     model_class = "AutoModelForCausalLM"
+    reports_perplexity = True
 
     def check_encoder(self, spec: EncoderSpec) -> None:
         check_family("spacy_wv.CausalLM.v1", spec, CAUSAL_FAMILIES, "causal decoder")
