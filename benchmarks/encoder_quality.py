@@ -38,7 +38,7 @@ from typing import Dict, List, Optional
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stacked_budget import convert  # noqa: E402
+from stacked_budget import convert, read_rows  # noqa: E402
 from word_vectors import sample_corpus  # noqa: E402
 
 # probe: (config, its component listening to the tok2vec, score key)
@@ -181,16 +181,10 @@ def print_table(rows: List[dict], args: Optional[argparse.Namespace]) -> None:
 def saved_rows(paths: List[Path]) -> List[dict]:
     """Rows of several --output files, each encoder once (the last run of a name wins) and
     the fastText row once, last: every run with --fasttext appends the same one."""
-    missing = [str(path) for path in paths if not path.is_file()]
-    if missing:
-        raise SystemExit(f"No such rows file: {', '.join(missing)}")
     rows: Dict[str, dict] = {}
-    for path in paths:
-        for line in path.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows.pop(row["name"], None)
-                rows[row["name"]] = row
+    for row in read_rows(paths):
+        rows.pop(row["name"], None)
+        rows[row["name"]] = row
     encoders = [row for row in rows.values() if "encoder" in row]
     return encoders + [row for row in rows.values() if "encoder" not in row]
 

@@ -197,6 +197,14 @@ def print_table(summary: List[dict]) -> None:
               f"| {s['infer_words_s']:.0f} | {cache} |")
 
 
+def read_rows(paths: List[Path]) -> List[dict]:
+    """The JSON-lines rows that --output appended to each file, in order."""
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise SystemExit(f"No such rows file: {', '.join(missing)}")
+    return [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", type=Path, help="Pretrained encoder dir (for stacked and finetuned)")
@@ -217,11 +225,7 @@ def main() -> None:
         print(json.dumps(run_one(json.loads(args.run_one))))
         return
     if args.table_from:
-        missing = [str(path) for path in args.table_from if not path.is_file()]
-        if missing:
-            raise SystemExit(f"No such rows file: {', '.join(missing)}")
-        saved = [json.loads(line) for path in args.table_from for line in path.read_text().splitlines() if line.strip()]
-        print_table(summarize(saved))
+        print_table(summarize(read_rows(args.table_from)))
         return
     systems = args.systems.split(",")
     unknown = [s for s in systems if s not in SYSTEMS] + [t for t in args.tasks.split(",") if t not in TASKS]
