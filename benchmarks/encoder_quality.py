@@ -6,6 +6,7 @@
         --recipe "mlm+warm=configs/pretrain_mlm.cfg --warm_start.method pieces" \
         --minutes 10 --shards corpus/shards --tokenizer corpus/tokenizer --work-dir /tmp/eq
     python benchmarks/encoder_quality.py --table-from rows1.jsonl rows2.jsonl   # one table from saved rows
+    python benchmarks/encoder_quality.py --table-from rows.jsonl --plot growth.png  # and each score by budget
 
 Per encoder (a directory, or a recipe pretrained here first into --work-dir; a recipe
 is a pretraining config plus `--section.key value` overrides, budgeted by --minutes or
@@ -28,6 +29,7 @@ subprocesses, one at a time; threads follow OMP_NUM_THREADS.
 import argparse
 import json
 import os
+import re
 import shlex
 import statistics
 import subprocess
@@ -178,6 +180,55 @@ def print_table(rows: List[dict], args: Optional[argparse.Namespace]) -> None:
               f"| {fmt(r.get('analogy'), '.3f')} |")
 
 
+BUDGET_NAME = re.compile(r"^(?P<recipe>.+), (?P<minutes>\d+) min$")
+PLOTTED = (("ner", "NER probe F1"), ("sst2", "SST-2 probe accuracy"), ("ws353", "WS353 Spearman"),
+           ("simlex", "SimLex-999 Spearman"), ("analogy", "Google analogies (3CosAdd)"))
+
+
+def plot_growth(rows: List[dict], path: Path) -> None:
+    """One panel per score against the pretraining minutes, one line per recipe: rows
+    named "RECIPE, N min" (others are left out); a row without an encoder (fastText) is
+    a dashed line on the vector panels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recipes: Dict[str, List[dict]] = {}
+    for row in rows:
+        match = BUDGET_NAME.match(row["name"])
+        if match and "encoder" in row:
+            recipes.setdefault(match["recipe"], []).append(row)
+    if not recipes:
+        raise SystemExit('No rows to plot: none is named "RECIPE, N min"')
+    references = [row for row in rows if "encoder" not in row]
+    budgets = sorted({int(BUDGET_NAME.match(p["name"])["minutes"]) for points in recipes.values() for p in points})
+    figure, axes = plt.subplots(2, 3, figsize=(15, 8))
+    for (key, title), ax in zip(PLOTTED, axes.flat):
+        for recipe, points in recipes.items():
+            points = sorted((p for p in points if p.get(key) is not None), key=lambda p: p["minutes"])
+            if not points:
+                continue
+            values = [p[key] for p in points]
+            means = [100 * statistics.mean(v) if isinstance(v, list) else v for v in values]
+            spreads = [100 * statistics.stdev(v) if isinstance(v, list) and len(v) > 1 else 0 for v in values]
+            ax.errorbar([p["minutes"] for p in points], means, yerr=spreads, marker="o", capsize=3, label=recipe)
+        for reference in references:
+            if reference.get(key) is not None:
+                ax.axhline(reference[key], linestyle="--", color="black", label=reference["name"])
+        ax.set_xticks(budgets)
+        ax.set_xlabel("pretraining minutes (2 CPU cores)")
+        ax.set_title(title)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    vector_handles, vector_labels = axes.flat[2].get_legend_handles_labels()
+    extra = [(h, l) for h, l in zip(vector_handles, vector_labels) if l not in labels]
+    axes.flat[-1].axis("off")
+    axes.flat[-1].legend(handles + [h for h, _ in extra], labels + [l for _, l in extra], loc="center", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    print(f"Plot: {path}")
+
+
 def saved_rows(paths: List[Path]) -> List[dict]:
     """Rows of several --output files, each encoder once (the last run of a name wins) and
     the fastText row once, last: every run with --fasttext appends the same one."""
@@ -213,13 +264,18 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=None, help="Append the rows as JSON lines here")
     parser.add_argument("--table-from", type=Path, nargs="+", default=None,
                         help="Print the table of rows saved by --output (several runs' files) and exit")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help='Also draw each score against the pretraining minutes, one line per "RECIPE, N min" row (PNG)')
     parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
         print(json.dumps(run_probe(json.loads(args.run_one))))
         return
     if args.table_from:
-        print_table(saved_rows(args.table_from), None)
+        rows = saved_rows(args.table_from)
+        print_table(rows, None)
+        if args.plot:
+            plot_growth(rows, args.plot)
         return
     skip = set(filter(None, args.skip.split(",")))
     names = args.names.split(",") if args.names else [p.name for p in args.encoders]
@@ -268,6 +324,8 @@ def main() -> None:
             with args.output.open("a") as f:
                 f.write(json.dumps(row) + "\n")
     print_table(rows, args)
+    if args.plot:
+        plot_growth(rows, args.plot)
 
 
 if __name__ == "__main__":
