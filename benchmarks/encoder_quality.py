@@ -187,8 +187,8 @@ PLOTTED = (("ner", "NER probe F1"), ("sst2", "SST-2 probe accuracy"), ("ws353", 
 
 def plot_growth(rows: List[dict], path: Path) -> None:
     """One panel per score against the pretraining minutes, one line per recipe: rows
-    named "RECIPE, N min" (others are left out); a row without an encoder (fastText) is
-    a dashed line on the vector panels."""
+    named "RECIPE, N min" share RECIPE's line, any other encoder row is a line of its
+    own; a row without an encoder (fastText) is a dashed line on the vector panels."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,13 +196,13 @@ def plot_growth(rows: List[dict], path: Path) -> None:
 
     recipes: Dict[str, List[dict]] = {}
     for row in rows:
-        match = BUDGET_NAME.match(row["name"])
-        if match and "encoder" in row:
-            recipes.setdefault(match["recipe"], []).append(row)
+        if "encoder" in row and row.get("minutes") is not None:
+            match = BUDGET_NAME.match(row["name"])
+            recipes.setdefault(match["recipe"] if match else row["name"], []).append(row)
     if not recipes:
-        raise SystemExit('No rows to plot: none is named "RECIPE, N min"')
+        raise SystemExit("No rows to plot: no encoder row has its pretraining minutes")
     references = [row for row in rows if "encoder" not in row]
-    budgets = sorted({int(BUDGET_NAME.match(p["name"])["minutes"]) for points in recipes.values() for p in points})
+    budgets = sorted({round(p["minutes"]) for points in recipes.values() for p in points})
     figure, axes = plt.subplots(2, 3, figsize=(15, 8))
     for (key, title), ax in zip(PLOTTED, axes.flat):
         for recipe, points in recipes.items():
@@ -265,7 +265,7 @@ def main() -> None:
     parser.add_argument("--table-from", type=Path, nargs="+", default=None,
                         help="Print the table of rows saved by --output (several runs' files) and exit")
     parser.add_argument("--plot", type=Path, default=None,
-                        help='Also draw each score against the pretraining minutes, one line per "RECIPE, N min" row (PNG)')
+                        help='Also draw each score against the pretraining minutes, one line per recipe (rows named "RECIPE, N min") (PNG)')
     parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
