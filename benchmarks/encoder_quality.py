@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -158,6 +158,11 @@ def fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def seed_mean_sd(scores: List[float]) -> Tuple[float, float]:
+    """A probe's per-seed scores as percent: mean and sample standard deviation (0 for one seed)."""
+    return 100 * statistics.mean(scores), 100 * statistics.stdev(scores) if len(scores) > 1 else 0.0
+
+
 def print_table(rows: List[dict], args: Optional[argparse.Namespace]) -> None:
     """`args`: this run's settings, for the header; None for saved rows (their runs' settings)."""
     if args is not None:
@@ -171,8 +176,8 @@ def print_table(rows: List[dict], args: Optional[argparse.Namespace]) -> None:
             values = r.get(key)
             if not values:
                 return "-"
-            mean = 100 * statistics.mean(values)
-            return f"{mean:.2f} ± {100 * statistics.stdev(values):.2f}" if len(values) > 1 else f"{mean:.2f}"
+            mean, spread = seed_mean_sd(values)
+            return f"{mean:.2f} ± {spread:.2f}" if len(values) > 1 else f"{mean:.2f}"
 
         tokens = f"{r['tokens'] / 1e6:.2f}M" if r.get("tokens") else "-"
         print(f"| {r['name']} | {fmt(r.get('minutes'), '.1f')} | {tokens} | {fmt(r.get('masked_acc'), '.3f')} "
@@ -209,9 +214,8 @@ def plot_growth(rows: List[dict], path: Path) -> None:
             points = sorted((p for p in points if p.get(key) is not None), key=lambda p: p["minutes"])
             if not points:
                 continue
-            values = [p[key] for p in points]
-            means = [100 * statistics.mean(v) if isinstance(v, list) else v for v in values]
-            spreads = [100 * statistics.stdev(v) if isinstance(v, list) and len(v) > 1 else 0 for v in values]
+            # Probes hold per-seed scores, vector benchmarks a single number.
+            means, spreads = zip(*(seed_mean_sd(p[key]) if isinstance(p[key], list) else (p[key], 0.0) for p in points))
             ax.errorbar([p["minutes"] for p in points], means, yerr=spreads, marker="o", capsize=3, label=recipe)
         for reference in references:
             if reference.get(key) is not None:
