@@ -168,16 +168,19 @@ def autocast(env: DistEnv, amp: Optional[torch.dtype]):
 class StopRequest:
     """Ctrl-C or SIGTERM (a scheduler's preemption) asks the loop to finish its step,
     save a checkpoint and exit, so that no work since the last periodic checkpoint is
-    lost. A second Ctrl-C interrupts at once."""
+    lost. A second Ctrl-C interrupts at once, and so does the first one before the loop
+    has anything to save: waiting for a minute-long warm start to end would only make
+    the user press again."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.requested = False
+        self.work_to_save = False
         self._previous = {}
 
     def _handle(self, signum, frame):
-        if self.requested:
+        if self.requested or not self.work_to_save:
             raise KeyboardInterrupt
         self.requested = True
 
@@ -223,6 +226,7 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
         else:
             # Rank 0 only: DDP copies its weights to the other ranks when it wraps the model.
             elapsed_before = warm_start.apply(model, run.tokenizer, run.corpus, run.doc_sep_id, training.seed)
+    stop.work_to_save = True
     torch.manual_seed(training.seed + 1 + env.rank)  # dropout streams differ per rank
     mask_generator = torch.Generator().manual_seed(training.seed + 7919 * (env.rank + 1))
     sampler = WindowSampler(run.corpus, run.batch_seqs, training.seed, env.rank, env.world_size)

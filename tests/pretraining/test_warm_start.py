@@ -1,9 +1,13 @@
 """Warm start from same-corpus static vectors: mapping onto pieces, rescaling, budget."""
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
 
 from spacy_wv.errors import UserError
+from spacy_wv.pretraining.checkpoint import step_dirs
 from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
 from spacy_wv.pretraining.loop import pretrain, prepare_run
 from spacy_wv.pretraining.warm_start import load_piece_vectors, piece_text, rescale, static_warm_start
@@ -109,3 +113,26 @@ def test_a_warm_start_longer_than_the_budget_is_an_error(tiny_shards, tiny_token
         "warm_start.method": "pieces", "training.max_steps": None, "training.max_minutes": 1})
     with pytest.raises(UserError, match=r"warm start took 61 s, all of \[training\] max_minutes"):
         pretrain(resolve_settings(load_pretrain_config(MLM_CONFIG, overrides)), tmp_path / "encoder")
+
+
+def test_ctrl_c_during_the_warm_start_interrupts_at_once(tiny_shards, tiny_tokenizer_dir, tmp_path, monkeypatch):
+    from spacy_wv.pretraining.warm_start import StaticWarmStart
+
+    went_on = []
+
+    def interrupted_apply(self, *args):
+        os.kill(os.getpid(), signal.SIGINT)
+        went_on.append(True)  # a stop request that only set a flag would get here
+        return 0.0
+
+    monkeypatch.setattr(StaticWarmStart, "apply", interrupted_apply)
+    settings = resolve_settings(load_pretrain_config(MLM_CONFIG, tiny_overrides(tiny_shards, tiny_tokenizer_dir, **{
+        "warm_start.method": "pieces", "training.max_steps": 8})))
+    out = tmp_path / "encoder"
+    handler_before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(settings, out)
+    assert went_on == [] and step_dirs(out) == []
+    assert signal.getsignal(signal.SIGINT) is handler_before
+    # Nothing was trained, so the same command starts afresh in that directory.
+    assert prepare_run(settings, out, world_size=1).resume_from is None
