@@ -164,23 +164,18 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-class InterruptFlag:
-    """Ctrl-C and SIGTERM set a flag instead of raising, for code that calls into a
-    library that would swallow the exception (the tokenizers trainer reads our iterator
-    from Rust). `raise_if_set()` turns the flag into KeyboardInterrupt."""
+class StopSignalHandler:
+    """Inside the `with` block, Ctrl-C and SIGTERM call `_handle`; the previous handlers
+    come back on exit. No effect outside the main thread, where signals cannot be caught."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self):
-        self.set = False
-        self._previous: Dict = {}
+    def _handle(self, signum, frame) -> None:
+        raise NotImplementedError
 
-    def _handle(self, signum, frame):
-        self.set = True
-
-    def __enter__(self) -> "InterruptFlag":
+    def __enter__(self):
         try:
-            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+            self._previous: Dict = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
         except ValueError:
             self._previous = {}
         return self
@@ -188,6 +183,18 @@ class InterruptFlag:
     def __exit__(self, *exc) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+class InterruptFlag(StopSignalHandler):
+    """Ctrl-C and SIGTERM set a flag instead of raising, for code that calls into a
+    library that would swallow the exception (the tokenizers trainer reads our iterator
+    from Rust). `raise_if_set()` turns the flag into KeyboardInterrupt."""
+
+    def __init__(self):
+        self.set = False
+
+    def _handle(self, signum, frame):
+        self.set = True
 
     def raise_if_set(self) -> None:
         if self.set:

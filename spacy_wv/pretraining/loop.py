@@ -7,7 +7,6 @@ held-back tokens, metrics.jsonl, atomic checkpoints and exact resume.
 import hashlib
 import json
 import math
-import signal
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from wasabi import msg, row
 from ..corpus.shards import ShardReader
 from ..corpus.tokenizer_training import TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint
 from ..errors import UserError
-from ..outputs import check_output_dir, write_marker
+from ..outputs import StopSignalHandler, check_output_dir, write_marker
 from .batching import PackedCorpus, WindowSampler
 from .checkpoint import latest_checkpoint, load_checkpoint, read_state, rng_state, save_checkpoint, set_rng_state
 from .config import PretrainSettings, micro_batch_seqs
@@ -165,35 +164,21 @@ def autocast(env: DistEnv, amp: Optional[torch.dtype]):
     return torch.autocast(env.device.type, dtype=amp) if amp is not None else nullcontext()
 
 
-class StopRequest:
+class StopRequest(StopSignalHandler):
     """Ctrl-C or SIGTERM (a scheduler's preemption) asks the loop to finish its step,
     save a checkpoint and exit, so that no work since the last periodic checkpoint is
     lost. A second Ctrl-C interrupts at once, and so does the first one before the loop
     has anything to save: waiting for a minute-long warm start to end would only make
     the user press again."""
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
     def __init__(self):
         self.requested = False
         self.work_to_save = False
-        self._previous = {}
 
     def _handle(self, signum, frame):
         if self.requested or not self.work_to_save:
             raise KeyboardInterrupt
         self.requested = True
-
-    def __enter__(self) -> "StopRequest":
-        try:
-            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
-        except ValueError:  # not the main thread: signals stay as they were
-            self._previous = {}
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
 
 def train(run: Run, env: DistEnv) -> Dict:
