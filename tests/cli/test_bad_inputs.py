@@ -15,6 +15,7 @@ from spacy.vocab import Vocab
 
 from spacy_wv.outputs import marker_file
 
+from ..pretraining.conftest import as_cli_args, tiny_overrides
 from .conftest import one_error
 
 REPO = Path(__file__).resolve().parents[2]
@@ -392,8 +393,8 @@ def test_pretrain_keeps_a_folder_with_an_edited_config_and_notes(run_cli, tiny_s
     (folder / "pretrain.cfg").write_text(MLM_CONFIG.read_text(encoding="utf8") + "\n# my edit\n", encoding="utf8")
     (folder / "notes.md").write_text("# what I tried\n", encoding="utf8")
     before = snapshot(folder)
-    line = one_error(*run_cli("pretrain", MLM_CONFIG, folder, "--paths.train", tiny_shards,
-                              "--paths.tokenizer", tiny_tokenizer_dir))
+    line = one_error(*run_cli("pretrain", MLM_CONFIG, folder, *as_cli_args(tiny_overrides(
+        tiny_shards, tiny_tokenizer_dir, **{"training.max_steps": 1}))))
     assert "not a pretraining run made by" in line
     assert snapshot(folder) == before
 
