@@ -573,3 +573,72 @@ def test_gbk_input_gets_the_gbk_hint(run_cli, tmp_path, command):
     args = [*command, source, tmp_path / "out.spacy"] if command[0] == "convert" else [*command, tmp_path / "tok", source]
     line = one_error(*run_cli(*args))
     assert "iconv -f gbk -t utf8" in line and "latin1" not in line
+
+
+# Issue 22: our errors inside `spacy train` read as one line, as in our CLI.
+
+@pytest.fixture(scope="module")
+def ner_docs(data_dir, tmp_path_factory) -> Path:
+    from spacy_wv.corpus.conll import convert_conll
+
+    out = tmp_path_factory.mktemp("ner") / "ner.spacy"
+    convert_conll(data_dir / "conll2003" / "eng.testa", out, max_docs=2)
+    return out
+
+
+@pytest.fixture(scope="module")
+def short_encoder(tiny_tokenizer_dir, tmp_path_factory) -> Path:
+    """A BERT of 64 positions, as `pretrain --encoder.max_length 64` makes."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
+    out = tmp_path_factory.mktemp("short") / "encoder"
+    BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+STACKED_NER = REPO / "configs" / "ner_stacked.cfg"
+
+
+@pytest.mark.parametrize("encoder,overrides,message", [
+    ("", {}, "EncoderFeatures has no encoder directory: set its 'name' (e.g. --paths.encoder DIR)"),
+    ("missing", {}, "Encoder directory not found"),
+    ("notes", {}, "holds 1 other file(s) (notes.txt)"),
+    ("no_weights", {}, "No safetensors weights in"),
+    ("spacy_pipeline", {}, "holds a spaCy pipeline (config.cfg, meta.json)"),
+    ("tiny_encoder_dir", {"components.tok2vec.model.features.layers": [9]}, "Encoder layers [9] out of range"),
+    ("tiny_encoder_dir", {"components.tok2vec.model.features.combine": "bogus"}, "combine must be one of"),
+    ("short_encoder", {}, "max_pieces (128) is more than the 64 positions of the encoder"),
+])
+def test_spacy_train_raises_our_errors_unwrapped(ner_docs, tmp_path, request, encoder, overrides, message):
+    """What `spacy train` meets, in this process: a UserError, which the excepthook prints as one line."""
+    from spacy.cli.train import train
+
+    from spacy_wv.errors import UserError
+
+    if encoder in ("tiny_encoder_dir", "short_encoder", "spacy_pipeline"):
+        encoder = str(request.getfixturevalue(encoder))
+    elif encoder:
+        encoder = str(tmp_path / encoder)
+        if encoder.endswith("notes"):
+            (tmp_path / "notes").mkdir()
+            (tmp_path / "notes" / "notes.txt").write_text("mine", encoding="utf8")
+        elif encoder.endswith("no_weights"):
+            (tmp_path / "no_weights").mkdir()
+            (tmp_path / "no_weights" / "config.json").write_text('{"model_type": "bert"}', encoding="utf8")
+    with pytest.raises(UserError) as raised:
+        train(STACKED_NER, overrides={"paths.train": str(ner_docs), "paths.dev": str(ner_docs), "paths.encoder": encoder,
+                                      "training.max_steps": 1, **overrides})
+    assert message in str(raised.value)
+
+
+def test_spacy_train_prints_our_error_as_one_line(ner_docs, spacy_pipeline):
+    done = subprocess.run([sys.executable, "-m", "spacy", "train", str(STACKED_NER), "--paths.train", str(ner_docs),
+                           "--paths.dev", str(ner_docs), "--paths.encoder", str(spacy_pipeline)],
+                          capture_output=True, text=True, cwd=REPO)
+    line = one_error(done.returncode, done.stdout + done.stderr)
+    assert f"{spacy_pipeline} holds a spaCy pipeline (config.cfg, meta.json)" in line
