@@ -183,3 +183,21 @@ def test_shards_of_an_earlier_version_are_checked_by_the_file_hash(tiny_shards, 
     (old / "meta.json").write_text(json.dumps(meta), encoding="utf8")
     with pytest.raises(UserError, match="older version, or with another tokenizer"):
         check_shards_match_tokenizer(ShardReader(old), old, tiny_tokenizer_dir, reader.vocab_size)
+
+
+def test_the_loop_hands_free_heap_pages_back_every_ten_steps(mlm_overrides, tmp_path, monkeypatch):
+    """Issue 22: RSS grew without bound (glibc kept each step's freed tensors resident);
+    benchmarks/pretrain_memory.py measures it, this checks the loop keeps trimming."""
+    from spacy_wv.pretraining import loop
+
+    trims = []
+    monkeypatch.setattr(loop, "release_free_memory", lambda: trims.append(1))
+    run_in_process(MLM_CONFIG, tmp_path / "encoder", {**mlm_overrides, "training.max_steps": 20})
+    assert len(trims) == 2
+
+
+def test_release_free_memory_trims_the_heap_of_this_process():
+    from spacy_wv.pretraining.memory import MALLOC_TRIM, release_free_memory
+
+    assert MALLOC_TRIM is not None  # glibc, as on every machine this project runs on
+    release_free_memory()
