@@ -8,6 +8,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from .about import __version__  # noqa: E402
-from .errors import UserError  # noqa: E402
+from .errors import UserError, show_user_errors_in_spacy_cli  # noqa: E402
+
+show_user_errors_in_spacy_cli()
 
 __all__ = ["__version__", "UserError"]

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .errors import UserError
-from .outputs import atomic_output_dir, check_output_dir
+from .outputs import LegacyFiles, atomic_output_dir, check_output_dir, claim_output_dir
 
 METRICS_JSON = "metrics.json"
 METRICS_MD = "metrics.md"
+# A report written before output markers.
+LEGACY_REPORT_FILES = LegacyFiles({METRICS_JSON, METRICS_MD})
 
 System = Tuple[str, Path, Optional[Path]]
 
@@ -118,16 +120,20 @@ def metrics_markdown(metrics: Dict[str, Dict[str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def check_report_dir(output_dir: Path) -> None:
+def system_files(systems: Sequence[System]) -> List[Path]:
+    """The files a report reads: each system's evaluation and training stats."""
+    return [path for _, eval_path, stats_path in systems for path in (eval_path, stats_path) if path is not None]
+
+
+def check_report_dir(output_dir: Path, inputs: Sequence[Path] = ()) -> None:
     """Run before reading any input: the report goes to a new or empty directory or
-    replaces an earlier report."""
-    check_output_dir(output_dir, "report", legacy=lambda path: {p.name for p in path.iterdir()} <= {METRICS_JSON, METRICS_MD})
+    replaces an earlier report, and is none of the `inputs`."""
+    check_output_dir(output_dir, "report", LEGACY_REPORT_FILES, inputs)
 
 
-def write_report(output_dir: Path, metrics: Dict[str, Dict[str, dict]]) -> Tuple[Path, Path]:
+def write_report(output_dir: Path, metrics: Dict[str, Dict[str, dict]], inputs: Sequence[Path] = ()) -> Tuple[Path, Path]:
     output_dir = Path(output_dir)
-    check_report_dir(output_dir)
-    with atomic_output_dir(output_dir, kind="report") as tmp_dir:
+    with claim_output_dir(output_dir, "report", inputs, LEGACY_REPORT_FILES), atomic_output_dir(output_dir, kind="report") as tmp_dir:
         (tmp_dir / METRICS_JSON).write_text(json.dumps(metrics, indent=2), encoding="utf8")
         (tmp_dir / METRICS_MD).write_text(metrics_markdown(metrics), encoding="utf8")
     return output_dir / METRICS_JSON, output_dir / METRICS_MD

@@ -1,9 +1,7 @@
 import signal
 import sys
 
-from wasabi import color
-
-from ..errors import UserError
+from ..errors import UserError, fail_line
 from ._app import app, vectors_app
 
 # Each module registers its commands on `app` (or `vectors_app`) when imported.
@@ -12,12 +10,6 @@ from . import tokenizer, encode, pretrain, convert, vectors, fasttext, report  #
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def fail_line(text: str) -> None:
-    # One line, unwrapped (wasabi's msg.fail wraps at 80 columns), so logs stay greppable.
-    line = "✘ " + " ".join(str(text).split())
-    print(color(line, fg="red") if sys.stdout.isatty() else line, flush=True)
 
 
 def _interrupted() -> None:

@@ -5,8 +5,6 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ..errors import UserError
-from ..outputs import check_output_file
 from ._app import vectors_app
 
 
@@ -30,15 +28,7 @@ def fasttext_command(
 
     settings = FastTextSettings(dim=dim, epochs=epochs, min_count=min_count, window=window, max_words=max_words,
                                 lang=lang, workers=workers, seed=seed).check()
-    check_output_file(output, suffix=".txt")
-    if output.exists() and _first_line(output).count(b" ") != 1:
-        raise UserError(f"Output exists and is not a word2vec text file; refusing to replace it: {output}")
     stats = train_fasttext(inputs, output, settings)
     msg.good(f"Trained fastText on {stats['tokens']:,} tokens in {stats['seconds']} s "
              f"(tokenizing {stats['tokenize_s']} s); wrote {stats['words']:,} vectors of {dim} dims to {output}")
 
-
-def _first_line(path: Path) -> bytes:
-    """A word2vec text file starts with '<words> <dims>'; read no more than that line."""
-    with path.open("rb") as file:
-        return file.readline(64).rstrip(b"\n")

@@ -17,10 +17,12 @@ def report_cli(
 ) -> None:
     """Metrics JSON + markdown table from `spacy evaluate --output` files and the training
     stats written by spacy_wv.TimedConsoleLogger.v1."""
-    from ..report import build_metrics, check_report_dir, metrics_markdown, parse_system, write_report
+    from ..report import build_metrics, check_report_dir, metrics_markdown, parse_system, system_files, write_report
 
-    check_report_dir(output_dir)
-    metrics = build_metrics(ner=[parse_system(s) for s in ner], textcat=[parse_system(s) for s in textcat])
-    json_path, md_path = write_report(output_dir, metrics)
+    ner_systems, textcat_systems = [parse_system(s) for s in ner], [parse_system(s) for s in textcat]
+    inputs = system_files(ner_systems + textcat_systems)
+    check_report_dir(output_dir, inputs)
+    metrics = build_metrics(ner=ner_systems, textcat=textcat_systems)
+    json_path, md_path = write_report(output_dir, metrics, inputs)
     print(metrics_markdown(metrics))
     msg.good(f"Wrote {json_path} and {md_path}")

@@ -5,6 +5,7 @@ that `python -m spacy_wv --help` stays fast.
 """
 import json
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import List, Optional
 
@@ -12,11 +13,13 @@ import typer
 from wasabi import msg
 
 from ..errors import UserError
-from ..outputs import atomic_output_dir, check_output_dir
+from ..outputs import LegacyFiles, atomic_output_dir, claim_output_dir, scratch_dir
 from ._app import vectors_app
 
 RESULTS_JSON = "results.json"
 RESULTS_PNG = "results.png"
+# Results written before output markers.
+LEGACY_RESULTS_FILES = LegacyFiles({RESULTS_JSON, RESULTS_PNG})
 
 
 @vectors_app.command("export")
@@ -42,9 +45,9 @@ def export_command(
 ):
     """Export static word vectors: average each frequent word's contextual vectors over sampled occurrences."""
     from ..vectors.encoder import load_encoder
-    from ..vectors.export import ExportSettings, export_vectors
+    from ..vectors.export import ExportSettings, check_corpus_segmentation, export_vectors
     from ..vectors.tables import W2V_FILE
-    from ..vectors.wordvectors import EXPORT_JSON, write_export
+    from ..vectors.wordvectors import LEGACY_EXPORT_FILES, write_export
 
     if layer is not None and layers is not None:
         raise UserError("Give --layer or --layers, not both")
@@ -55,20 +58,22 @@ def export_command(
     missing = [str(path) for path in inputs if not path.exists()]
     if missing:
         raise UserError(f"Input not found: {', '.join(missing)}")
-    check_output_dir(output_dir, "vectors", legacy=lambda path: (path / EXPORT_JSON).is_file())
-    if threads > 0:
-        import torch
+    with claim_output_dir(output_dir, "vectors", [encoder, *inputs], legacy=LEGACY_EXPORT_FILES):
+        check_corpus_segmentation(inputs, settings)
+        if threads > 0:
+            import torch
 
-        torch.set_num_threads(threads)
-    model, tokenizer = load_encoder(encoder)
-    if not 0 <= remove_pcs < model.config.hidden_size:
-        raise UserError(f"--remove-pcs must be between 0 and {model.config.hidden_size - 1}, got {remove_pcs}")
-    start = time.perf_counter()
-    result = export_vectors(model, tokenizer, inputs, settings)
-    info = {"encoder": str(encoder.resolve()), "inputs": [str(p) for p in inputs],
-            "tokenization": f"{segmenter} segmenter" if segmenter else "whitespace" if whitespace else "spaCy blank English tokenizer"}
-    with atomic_output_dir(output_dir, kind="vectors") as tmp_dir:
-        write_export(tmp_dir, result, center, remove_pcs, info, settings)
+            torch.set_num_threads(threads)
+        model, tokenizer = load_encoder(encoder)
+        if not 0 <= remove_pcs < model.config.hidden_size:
+            raise UserError(f"--remove-pcs must be between 0 and {model.config.hidden_size - 1}, got {remove_pcs}")
+        start = time.perf_counter()
+        with scratch_dir(output_dir) as scratch:
+            result = export_vectors(model, tokenizer, inputs, settings, workdir=scratch)
+        info = {"encoder": str(encoder.resolve()), "inputs": [str(p) for p in inputs],
+                "tokenization": f"{segmenter} segmenter" if segmenter else "whitespace" if whitespace else "spaCy blank English tokenizer"}
+        with atomic_output_dir(output_dir, kind="vectors") as tmp_dir:
+            write_export(tmp_dir, result, center, remove_pcs, info, settings)
     total = time.perf_counter() - start
     msg.good(f"Wrote {len(result.words):,} vectors x {result.table.shape[1]} ({result.stats['pooled_words']:,} pooled from contexts, "
              f"{result.stats['composed_words']:,} composed from pieces) to {output_dir} (spaCy) and {output_dir / W2V_FILE} (word2vec text) "
@@ -99,16 +104,16 @@ def evaluate_command(
     for path in [*vectors, *similarity, *([analogy] if analogy else []), *in_context, *in_context_train]:
         if not path.exists():
             raise UserError(f"Not found: {path}")
-    if output_dir is not None:
-        check_output_dir(output_dir, "evaluation", legacy=lambda path: {p.name for p in path.iterdir()} <= {RESULTS_JSON, RESULTS_PNG})
-    sources = [load_source(path, name) for path, name in zip(vectors, display_names)]
-    results = evaluate_sources(sources, similarity, analogy, top_n, in_context, in_context_train)
-    print_results(results)
-    if output_dir is not None:
-        with atomic_output_dir(output_dir, kind="evaluation") as tmp_dir:
-            (tmp_dir / RESULTS_JSON).write_text(json.dumps(json_ready(results), indent=2), encoding="utf8")
-            plot_results(results, tmp_dir / RESULTS_PNG)
-        msg.good(f"Wrote {output_dir / RESULTS_JSON} and {output_dir / RESULTS_PNG}")
+    inputs = [*vectors, *similarity, analogy, *in_context, *in_context_train]
+    with claim_output_dir(output_dir, "evaluation", inputs, LEGACY_RESULTS_FILES) if output_dir is not None else nullcontext():
+        sources = [load_source(path, name) for path, name in zip(vectors, display_names)]
+        results = evaluate_sources(sources, similarity, analogy, top_n, in_context, in_context_train)
+        print_results(results)
+        if output_dir is not None:
+            with atomic_output_dir(output_dir, kind="evaluation") as tmp_dir:
+                (tmp_dir / RESULTS_JSON).write_text(json.dumps(json_ready(results), indent=2), encoding="utf8")
+                plot_results(results, tmp_dir / RESULTS_PNG)
+            msg.good(f"Wrote {output_dir / RESULTS_JSON} and {output_dir / RESULTS_PNG}")
 
 
 def _layer_list(layer: Optional[int], layers: Optional[str]) -> List[int]:

@@ -15,9 +15,8 @@ from spacy.tokens import Doc, DocBin
 from spacy.util import filter_spans
 
 from ..errors import UserError
-from ..outputs import check_output_file
 from .bad_lines import BadLines
-from .conll import write_doc_bin
+from .conll import doc_bin_output, write_doc_bin
 from .text import iter_utf8_lines
 
 ALIGNMENT_MODES = ("strict", "expand", "contract")
@@ -86,10 +85,10 @@ def char_spans_to_docs(
 
 
 def convert_char_spans(path: Path, output: Path, **kwargs) -> SpanStats:
-    check_output_file(output, ".spacy")
-    stats = SpanStats()
-    docs = list(char_spans_to_docs(path, stats=stats, **kwargs))
-    if not docs:
-        raise UserError(f"No documents found in {path}: expected one JSON object with a 'text' per line")
-    write_doc_bin(DocBin(docs=docs, store_user_data=False), Path(output))
+    with doc_bin_output(output, path):
+        stats = SpanStats()
+        docs = list(char_spans_to_docs(path, stats=stats, **kwargs))
+        if not docs:
+            raise UserError(f"No documents found in {path}: expected one JSON object with a 'text' per line")
+        write_doc_bin(DocBin(docs=docs, store_user_data=False), Path(output))
     return stats

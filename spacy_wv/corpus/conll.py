@@ -4,6 +4,7 @@ Handles CoNLL-2003 (IOB1, space-separated, `-DOCSTART-` lines), WNUT-17 (IOB2, t
 and WikiANN (IOB2, tab, every token prefixed with `en:`). IOB1 and IOB2 go through the
 same path: rewriting IOB1 as IOB2 leaves valid IOB2 unchanged.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
@@ -13,7 +14,7 @@ from spacy.training.iob_utils import biluo_tags_to_spans, iob_to_biluo
 from spacy.vocab import Vocab
 
 from ..errors import UserError
-from ..outputs import atomic_output_file, check_output_file
+from ..outputs import PathLike, atomic_output_file, claim_output_file
 from .bad_lines import BadLines
 from .text import iter_utf8_lines
 
@@ -159,16 +160,33 @@ def convert_conll(
     skip_malformed: bool = False,
 ) -> ConversionStats:
     """Write a `.spacy` DocBin; refuses an input without any sentence before writing."""
-    check_output_file(output, ".spacy")
-    stats = ConversionStats()
-    doc_bin = DocBin(attrs=["ORTH", "SENT_START", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
-    for doc in conll_to_docs(path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs, stats=stats,
-                             skip_malformed=skip_malformed):
-        doc_bin.add(doc)
-    if stats.sentences == 0:
-        raise UserError(f"No sentences found in {path}: expected one token per line with its tag in the last column")
-    write_doc_bin(doc_bin, output)
+    with doc_bin_output(output, path):
+        stats = ConversionStats()
+        doc_bin = DocBin(attrs=["ORTH", "SENT_START", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
+        for doc in conll_to_docs(path, n_sents=n_sents, token_prefix=token_prefix, max_docs=max_docs, stats=stats,
+                                 skip_malformed=skip_malformed):
+            doc_bin.add(doc)
+        if stats.sentences == 0:
+            raise UserError(f"No sentences found in {path}: expected one token per line with its tag in the last column")
+        write_doc_bin(doc_bin, output)
     return stats
+
+
+@contextmanager
+def doc_bin_output(output: PathLike, input_path: PathLike) -> Iterator[None]:
+    """The converters' output rule: a `.spacy` file that is not the input, and replaces
+    only a file that loads as a DocBin. Write it with `write_doc_bin` inside the block."""
+    with claim_output_file(output, ".spacy", [input_path], is_doc_bin, "a spaCy DocBin (.spacy) file"):
+        yield
+
+
+def is_doc_bin(path: Path) -> bool:
+    """The whole file decompresses and unpacks as a DocBin."""
+    try:
+        DocBin().from_disk(path)
+    except Exception:
+        return False
+    return True
 
 
 def write_doc_bin(doc_bin: DocBin, output: Path) -> None:

@@ -25,13 +25,12 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..errors import UserError
-from ..outputs import as_path_list, atomic_output_dir, check_output_dir
-from .shards import META_FILE, SHARD_PREFIX, ShardWriter, dtype_for_vocab
+from ..outputs import LegacyFiles, as_path_list, atomic_output_dir, claim_output_dir
+from .shards import META_FILE, ShardWriter, dtype_for_vocab
 from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
-from .tokenizer_training import TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint, tokenizer_kind
+from .tokenizer_training import (SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, no_tokenizer_file_error,
+                                 tokenizer_fingerprint, tokenizer_kind)
 
-TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
-SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 SPECIAL_ROLES = ("pad", "unk", "cls", "sep", "mask", "bos", "eos")
 MAX_BATCH_CHARS = 2_000_000
 MAX_DEFAULT_WORKERS = 8
@@ -74,31 +73,32 @@ def encode_corpus(
         raise UserError(f"The tokenizer at {tokenizer_dir} has neither a sep nor an eos token to separate documents")
     fingerprint = tokenizer_fingerprint(tokenizer_dir / TOKENIZER_FILE)
     output_dir = Path(output_dir)
-    _check_output_dir(output_dir, fingerprint, overwrite)
-
-    stats = stats if stats is not None else ReadStats()
-    docs = iter_documents(inputs, stats)
-    first = next(docs)  # raises UserError for missing inputs or an empty corpus
-    vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
-    extra_meta = {
-        "tokenizer_dir": str(tokenizer_dir.resolve()),
-        "tokenizer_kind": tokenizer_kind(tokenizer),
-        "tokenizer_fingerprint": fingerprint,
-        "special_token_ids": special_ids,
-        "inputs": [str(Path(p).resolve()) for p in inputs],
-    }
-    start = time.perf_counter()
-    with atomic_output_dir(output_dir, kind="shards") as tmp_dir:
-        writer = ShardWriter(tmp_dir, vocab_size=vocab_size, doc_sep_id=doc_sep_id,
-                             shard_tokens=shard_tokens, extra_meta=extra_meta)
-        batches = _batches(itertools.chain([first], docs), batch_size)
-        encoder = BatchEncoder(tokenizer_dir / TOKENIZER_FILE, doc_sep_id, dtype_for_vocab(vocab_size))
-        with tqdm(total=corpus_bytes(find_text_files(inputs)), unit="B", unit_scale=True, desc="Encoding") as bar:
-            for ids, lengths in encoder.map(batches, workers, tokenizer):
-                writer.add_batch(ids, lengths)
-                bar.update(stats.bytes_read - bar.n)
-                bar.set_postfix(tokens=writer.n_tokens, refresh=False)
-        meta = writer.close()
+    with claim_output_dir(output_dir, "shards", [*inputs, tokenizer_dir], legacy=is_legacy_shard_dir) as holds_shards:
+        if holds_shards:
+            _check_same_tokenizer(output_dir, fingerprint, overwrite)
+        stats = stats if stats is not None else ReadStats()
+        docs = iter_documents(inputs, stats)
+        first = next(docs)  # raises UserError for missing inputs or an empty corpus
+        vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+        extra_meta = {
+            "tokenizer_dir": str(tokenizer_dir.resolve()),
+            "tokenizer_kind": tokenizer_kind(tokenizer),
+            "tokenizer_fingerprint": fingerprint,
+            "special_token_ids": special_ids,
+            "inputs": [str(Path(p).resolve()) for p in inputs],
+        }
+        start = time.perf_counter()
+        with atomic_output_dir(output_dir, kind="shards") as tmp_dir:
+            writer = ShardWriter(tmp_dir, vocab_size=vocab_size, doc_sep_id=doc_sep_id,
+                                 shard_tokens=shard_tokens, extra_meta=extra_meta)
+            batches = _batches(itertools.chain([first], docs), batch_size)
+            encoder = BatchEncoder(tokenizer_dir / TOKENIZER_FILE, doc_sep_id, dtype_for_vocab(vocab_size))
+            with tqdm(total=corpus_bytes(find_text_files(inputs)), unit="B", unit_scale=True, desc="Encoding") as bar:
+                for ids, lengths in encoder.map(batches, workers, tokenizer):
+                    writer.add_batch(ids, lengths)
+                    bar.update(stats.bytes_read - bar.n)
+                    bar.set_postfix(tokens=writer.n_tokens, refresh=False)
+            meta = writer.close()
     seconds = max(time.perf_counter() - start, 1e-9)
     stats.warn_skipped()
     msg.good(f"Encoded {stats.bytes_read / 1e6:.1f} MB in {seconds:.1f} s with {workers} worker(s): "
@@ -221,9 +221,7 @@ def _batches(docs: Iterable[str], batch_size: int) -> Iterator[List[str]]:
         yield batch
 
 
-def _check_output_dir(output_dir: Path, fingerprint: str, overwrite: bool) -> None:
-    if not check_output_dir(output_dir, "shards", legacy=is_legacy_shard_dir):
-        return
+def _check_same_tokenizer(output_dir: Path, fingerprint: str, overwrite: bool) -> None:
     try:
         old = json.loads((output_dir / META_FILE).read_text(encoding="utf8"))
     except (OSError, ValueError):
@@ -234,12 +232,11 @@ def _check_output_dir(output_dir: Path, fingerprint: str, overwrite: bool) -> No
 
 
 def is_legacy_shard_dir(path: Path) -> bool:
-    """Shards written before output markers: meta.json of our format and shard files only."""
-    names = {p.name for p in path.iterdir()}
-    if META_FILE not in names or not all(n == META_FILE or n.startswith(SHARD_PREFIX) for n in names):
-        return False
+    """Shards written before output markers: meta.json of our format and exactly the
+    shard files it lists."""
     try:
         meta = json.loads((path / META_FILE).read_text(encoding="utf8"))
-    except (OSError, ValueError):
+        listed = {str(shard["file"]) for shard in meta["shards"]} if "format_version" in meta else None
+    except (OSError, ValueError, KeyError, TypeError):
         return False
-    return isinstance(meta, dict) and "format_version" in meta and "shards" in meta
+    return listed is not None and LegacyFiles({META_FILE, *listed})(path)

@@ -12,9 +12,8 @@ import spacy
 from spacy.tokens import Doc, DocBin
 
 from ..errors import UserError
-from ..outputs import check_output_file
 from .bad_lines import BadLines
-from .conll import write_doc_bin
+from .conll import doc_bin_output, write_doc_bin
 from .text import iter_utf8_lines
 
 SEPARATORS = {"space": " ", "tab": "\t"}
@@ -115,12 +114,12 @@ def rare_labels(stats: LabeledTextStats) -> List[str]:
 
 def convert_labeled_text(path: Path, output: Path, **kwargs) -> LabeledTextStats:
     """Write a `.spacy` DocBin; refuses a file with fewer than two labels before writing."""
-    check_output_file(output, ".spacy")
-    stats = LabeledTextStats()
-    docs = labeled_text_to_docs(path, stats=stats, **kwargs)
-    if not docs:
-        raise UserError(f"No labelled lines found in {path}: expected '<label> <text>' per line")
-    if len(docs[0].cats) < 2:
-        raise UserError(f"Only one label ({next(iter(docs[0].cats))}) in {path}: a classifier needs at least two")
-    write_doc_bin(DocBin(docs=docs, store_user_data=False), Path(output))
+    with doc_bin_output(output, path):
+        stats = LabeledTextStats()
+        docs = labeled_text_to_docs(path, stats=stats, **kwargs)
+        if not docs:
+            raise UserError(f"No labelled lines found in {path}: expected '<label> <text>' per line")
+        if len(docs[0].cats) < 2:
+            raise UserError(f"Only one label ({next(iter(docs[0].cats))}) in {path}: a classifier needs at least two")
+        write_doc_bin(DocBin(docs=docs, store_user_data=False), Path(output))
     return stats

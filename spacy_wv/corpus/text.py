@@ -43,6 +43,7 @@ class ReadStats:
     invalid_utf8_lines: int = 0
     bad_jsonl_lines: int = 0
     binary_files_skipped: List[str] = field(default_factory=list)
+    first_invalid_utf8: bytes = b""  # for the hint of which encoding the text is in
 
     def warn_skipped(self) -> None:
         """Print one warning per kind of skipped input; call it when reading is done."""
@@ -90,7 +91,7 @@ def iter_documents(paths: Union[PathLike, Iterable[PathLike]], stats: Optional[R
         where = ', '.join(map(str, paths)) or 'no inputs'
         if stats.invalid_utf8_lines:
             raise UserError(f"No UTF-8 text in {where}: {stats.invalid_utf8_lines} line(s) were not "
-                            f"valid UTF-8 and were skipped (Latin-1 or another encoding?); convert to UTF-8, e.g. iconv -f latin1 -t utf8")
+                            f"valid UTF-8 and were skipped; convert to UTF-8, e.g. {conversion_hint(stats.first_invalid_utf8)}")
         if stats.binary_files_skipped:
             raise UserError(f"No text in {where}: {len(stats.binary_files_skipped)} binary or unreadable file(s) skipped, "
                             f"first {stats.binary_files_skipped[0]}")
@@ -108,7 +109,20 @@ def iter_utf8_lines(path: Path) -> Iterator[Tuple[int, str]]:
                 yield line_number, raw.decode("utf8")
             except UnicodeDecodeError as err:
                 raise UserError(f"{path}:{line_number} is not valid UTF-8 (byte 0x{raw[err.start]:02x} at column "
-                                f"{err.start + 1}): convert the file to UTF-8, e.g. iconv -f latin1 -t utf8") from None
+                                f"{err.start + 1}): convert the file to UTF-8, e.g. {conversion_hint(raw)}") from None
+
+
+def conversion_hint(raw: bytes) -> str:
+    """The iconv command that most likely makes UTF-8 of bytes that are not: GBK when
+    they read as GBK characters of two high bytes (GB2312's Chinese, the usual case for
+    Chinese files), else Latin-1, whose accented letters stand alone between ASCII."""
+    try:
+        text = raw.decode("gbk")
+    except UnicodeDecodeError:
+        return "iconv -f latin1 -t utf8"
+    non_ascii = [char.encode("gbk") for char in text if ord(char) > 127]
+    two_high_bytes = sum(len(code) == 2 and min(code) >= 0xA1 for code in non_ascii)
+    return f"iconv -f {'gbk' if non_ascii and two_high_bytes >= len(non_ascii) / 2 else 'latin1'} -t utf8"
 
 
 def _is_corpus_file(path: Path) -> bool:
@@ -135,7 +149,10 @@ def _iter_file(path: Path, stats: ReadStats, max_doc_chars: int) -> Iterator[str
             for doc in docs:
                 doc = doc.strip()
                 if doc:
-                    stats.bytes_read = offset + raw.tell()
+                    # A compressed file counts its size once it is read whole: gzip reads
+                    # ahead, so its offset in the file runs far ahead of the documents.
+                    if not gzipped:
+                        stats.bytes_read = offset + raw.tell()
                     yield doc
         except (OSError, EOFError) as err:
             # A corrupt or truncated .gz: keep what was read, skip the rest.
@@ -169,6 +186,7 @@ def _iter_line_pieces(stream: BinaryIO, stats: ReadStats) -> Iterator[Tuple[int,
                 text = decoder.decode(piece, final=ends_line)
             except UnicodeDecodeError:
                 stats.invalid_utf8_lines += 1
+                stats.first_invalid_utf8 = stats.first_invalid_utf8 or piece
                 bad_line = True
         yield line_number, text, ends_line
         if ends_line:

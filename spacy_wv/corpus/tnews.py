@@ -20,6 +20,7 @@ from spacy.tokens import DocBin
 
 from ..errors import UserError
 from .bad_lines import BadLines
+from .conll import doc_bin_output, write_doc_bin
 from .segment import SEGMENTERS
 from .text import iter_utf8_lines
 
@@ -64,6 +65,8 @@ def read_tnews(path: Path, bad: BadLines, known: Optional[List[str]] = None) -> 
         label = record.get("label_desc")
         if not isinstance(text, str) or not text.strip():
             bad.report(line_no, line, "empty 'sentence'")
+        elif label is not None and not str(label).strip():
+            bad.report(line_no, line, "empty 'label_desc' (leave the field out of an unlabelled line)")
         elif known is not None and label is not None and label not in known:
             bad.report(line_no, line, f"label {label!r} is not in the labels file")
         else:
@@ -79,26 +82,26 @@ def convert_tnews(input_path: Path, output_path: Path, labels_path: Optional[Pat
         raise UserError(f"TNEWS file not found: {input_path}")
     if segmenter not in SEGMENTERS:
         raise UserError(f"Unknown segmenter '{segmenter}': choose one of {', '.join(SEGMENTERS)}")
-    known = read_label_names(labels_path) if labels_path else None
-    stats = TnewsStats(bad_lines=BadLines(input_path, strict))
-    records = list(read_tnews(input_path, stats.bad_lines, known))
-    names = known or sorted({label for _, label in records if label is not None})
-    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": segmenter}}})
-    db = DocBin(store_user_data=False)
-    for text, label in records:
-        if max_docs is not None and stats.docs >= max_docs:
-            break
-        if label is None and not allow_unlabeled:
-            stats.unlabeled += 1
-            continue
-        doc = nlp.make_doc(text)
-        if label is not None:
-            doc.cats = {name: float(name == label) for name in names}
-            stats.label_counts[label] += 1
-        db.add(doc)
-        stats.docs += 1
-    if not stats.docs:
-        raise UserError(f"{input_path}: no labelled title could be read")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    db.to_disk(output_path)
+    with doc_bin_output(output_path, input_path):
+        known = read_label_names(labels_path) if labels_path else None
+        stats = TnewsStats(bad_lines=BadLines(input_path, strict))
+        records = list(read_tnews(input_path, stats.bad_lines, known))
+        names = known or sorted({label for _, label in records if label is not None})
+        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": segmenter}}})
+        db = DocBin(store_user_data=False)
+        for text, label in records:
+            if max_docs is not None and stats.docs >= max_docs:
+                break
+            if label is None and not allow_unlabeled:
+                stats.unlabeled += 1
+                continue
+            doc = nlp.make_doc(text)
+            if label is not None:
+                doc.cats = {name: float(name == label) for name in names}
+                stats.label_counts[label] += 1
+            db.add(doc)
+            stats.docs += 1
+        if not stats.docs:
+            raise UserError(f"{input_path}: no labelled title could be read")
+        write_doc_bin(db, output_path)
     return stats

@@ -31,15 +31,18 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 from tqdm import tqdm
 
 from ..errors import UserError
-from ..outputs import InterruptFlag, as_path_list, atomic_output_dir, check_output_dir
+from ..outputs import InterruptFlag, LegacyFiles, as_path_list, atomic_output_dir, claim_output_dir
 from .segment import CJK_CLASS, cjk_fraction
 from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
 
 TOKENIZER_FILE = "tokenizer.json"
-# What `save_pretrained` writes for a fast tokenizer: a directory holding only these
-# (and a tokenizer.json) was made by an earlier version of `spacy_wv tokenizer`.
-TOKENIZER_FILES = {TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json",
-                   "merges.txt", "added_tokens.json"}
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+# What `save_pretrained` of our PreTrainedTokenizerFast writes: a directory holding
+# exactly these was made by `spacy_wv tokenizer` before output markers. A downloaded
+# tokenizer has a class of its own in tokenizer_config.json, and often a vocab.txt.
+LEGACY_TOKENIZER_FILES = LegacyFiles({TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE})
+LEGACY_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
 
 # Vocabulary files of slow (Python) tokenizers: a model dir may hold them instead of a tokenizer.json.
 SLOW_VOCAB_FILES = ("vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
@@ -102,56 +105,60 @@ def train_tokenizer(
     if min_frequency < 1:
         raise UserError(f"min_frequency must be at least 1, got {min_frequency}")
     output_dir = Path(output_dir)
-    check_output_dir(output_dir, "tokenizer", legacy=is_legacy_tokenizer_dir)
     inputs = as_path_list(inputs)
-
-    stats = stats if stats is not None else ReadStats()
-    docs = iter_documents(inputs, stats)
-    first = next(docs)  # raises UserError for missing inputs or an empty corpus
-    chinese = cjk == "chars" or (cjk == "auto" and cjk_fraction(_sample_text(inputs)) >= CJK_AUTO_SHARE)
-    split_cjk = chinese or (cjk == "auto" and kind == "wordpiece")
-    total = corpus_bytes(find_text_files(inputs))
-    if max_mb is not None:
-        total = min(total, int(max_mb * 1e6))
-    # The trainer pulls documents from Rust, which swallows a KeyboardInterrupt raised in
-    # our iterator: Ctrl-C sets a flag that ends the stream, and nothing is saved.
-    with InterruptFlag() as interrupted, tqdm(total=total, unit="B", unit_scale=True, desc="Reading") as bar:
-        stream = _bounded(itertools.chain([first], docs), stats, total, bar, interrupted)
-        tokenizer = _new_tokenizer(kind, specials, lowercase, split_cjk, nfkc=chinese)
-        trainer = _trainer(kind, vocab_size, min_frequency, all_specials, specials)
-        try:
-            tokenizer.train_from_iterator(stream, trainer=trainer)
-        except Exception as err:  # e.g. a unigram vocabulary smaller than the corpus's character set
+    with claim_output_dir(output_dir, "tokenizer", inputs, legacy=is_legacy_tokenizer_dir):
+        stats = stats if stats is not None else ReadStats()
+        docs = iter_documents(inputs, stats)
+        first = next(docs)  # raises UserError for missing inputs or an empty corpus
+        chinese = cjk == "chars" or (cjk == "auto" and cjk_fraction(_sample_text(inputs)) >= CJK_AUTO_SHARE)
+        split_cjk = chinese or (cjk == "auto" and kind == "wordpiece")
+        total = corpus_bytes(find_text_files(inputs))
+        if max_mb is not None:
+            total = min(total, int(max_mb * 1e6))
+        # The trainer pulls documents from Rust, which swallows a KeyboardInterrupt raised in
+        # our iterator: Ctrl-C sets a flag that ends the stream, and nothing is saved.
+        with InterruptFlag() as interrupted, tqdm(total=total, unit="B", unit_scale=True, desc="Reading") as bar:
+            stream = _bounded(itertools.chain([first], docs), stats, total, bar, interrupted)
+            tokenizer = _new_tokenizer(kind, specials, lowercase, split_cjk, nfkc=chinese)
+            trainer = _trainer(kind, vocab_size, min_frequency, all_specials, specials)
+            try:
+                tokenizer.train_from_iterator(stream, trainer=trainer)
+            except Exception as err:  # e.g. a unigram vocabulary smaller than the corpus's character set
+                interrupted.raise_if_set()
+                raise UserError(f"Could not train a {kind} tokenizer of {vocab_size} tokens on {', '.join(map(str, inputs))}: "
+                                f"{' '.join(str(err).split())}" + (" (raise --vocab-size; Chinese text needs several thousand)"
+                                                                       if "vocab" in str(err).lower() else "")) from None
             interrupted.raise_if_set()
-            raise UserError(f"Could not train a {kind} tokenizer of {vocab_size} tokens on {', '.join(map(str, inputs))}: "
-                            f"{' '.join(str(err).split())}" + (" (raise --vocab-size; Chinese text needs several thousand)"
-                                                                   if "vocab" in str(err).lower() else "")) from None
-        interrupted.raise_if_set()
-    stats.warn_skipped()
-    tokenizer.post_processor = _post_processor(kind, tokenizer, specials)
+        stats.warn_skipped()
+        tokenizer.post_processor = _post_processor(kind, tokenizer, specials)
 
-    from transformers import PreTrainedTokenizerFast  # slow to import: only once there is work to save
+        from transformers import PreTrainedTokenizerFast  # slow to import: only once there is work to save
 
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        model_max_length=model_max_length,
-        pad_token=specials.pad, unk_token=specials.unk, cls_token=specials.cls, sep_token=specials.sep,
-        bos_token=specials.cls, eos_token=specials.sep,
-        # RoBERTa-style <mask> absorbs the space before it, as the byte-level pieces do.
-        mask_token=AddedToken(specials.mask, lstrip=kind != "wordpiece", rstrip=False, special=True),
-        additional_special_tokens=list(special_tokens or []),
-        # Without this, PreTrainedTokenizerFast resets the byte-level pre-tokenizer's prefix space.
-        add_prefix_space=kind == "bpe",
-    )
-    with atomic_output_dir(output_dir, kind="tokenizer") as tmp_dir:
-        fast.save_pretrained(tmp_dir)
-    fast.cjk_chars = split_cjk
+        fast = PreTrainedTokenizerFast(
+            tokenizer_object=tokenizer,
+            model_max_length=model_max_length,
+            pad_token=specials.pad, unk_token=specials.unk, cls_token=specials.cls, sep_token=specials.sep,
+            bos_token=specials.cls, eos_token=specials.sep,
+            # RoBERTa-style <mask> absorbs the space before it, as the byte-level pieces do.
+            mask_token=AddedToken(specials.mask, lstrip=kind != "wordpiece", rstrip=False, special=True),
+            additional_special_tokens=list(special_tokens or []),
+            # Without this, PreTrainedTokenizerFast resets the byte-level pre-tokenizer's prefix space.
+            add_prefix_space=kind == "bpe",
+        )
+        with atomic_output_dir(output_dir, kind="tokenizer") as tmp_dir:
+            fast.save_pretrained(tmp_dir)
+        fast.cjk_chars = split_cjk
     return fast
 
 
 def is_legacy_tokenizer_dir(path: Path) -> bool:
-    names = {p.name for p in path.iterdir()}
-    return TOKENIZER_FILE in names and names <= TOKENIZER_FILES
+    if not LEGACY_TOKENIZER_FILES(path):
+        return False
+    try:
+        config = json.loads((path / TOKENIZER_CONFIG_FILE).read_text(encoding="utf8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("tokenizer_class") == LEGACY_TOKENIZER_CLASS
 
 
 def no_tokenizer_file_error(tokenizer_dir: Path, hint: str = "run `python -m spacy_wv tokenizer` first") -> UserError:

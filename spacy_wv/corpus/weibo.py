@@ -24,7 +24,7 @@ from spacy.vocab import Vocab
 
 from ..errors import UserError
 from .bad_lines import BadLines
-from .conll import iob1_to_iob2
+from .conll import doc_bin_output, iob1_to_iob2, write_doc_bin
 from .text import iter_utf8_lines
 
 LABEL_SETS = ("named", "all")
@@ -92,24 +92,23 @@ def convert_weibo(input_path: Path, output_path: Path, labels: str = "named", st
         raise UserError(f"labels must be one of {', '.join(LABEL_SETS)}, got {labels!r}")
     if not input_path.is_file():
         raise UserError(f"Weibo NER file not found: {input_path}")
-    stats = WeiboStats(bad_lines=BadLines(input_path, strict))
-    vocab = Vocab()
-    db = DocBin(store_user_data=False)
-    for chars, tags, ok in read_weibo(input_path, stats.bad_lines):
-        if not ok:
-            stats.skipped_messages += 1
-            continue
-        if max_docs is not None and stats.docs >= max_docs:
-            break
-        doc = weibo_doc(vocab, chars, select_labels(tags, labels))
-        db.add(doc)
-        stats.docs += 1
-        stats.chars += len(doc)
-        stats.entities += len(doc.ents)
-        stats.label_counts.update(ent.label_ for ent in doc.ents)
-    if not stats.docs:
-        raise UserError(f"{input_path}: no message could be read ({len(stats.bad_lines.lines)} malformed lines)")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    db.to_disk(output_path)
+    with doc_bin_output(output_path, input_path):
+        stats = WeiboStats(bad_lines=BadLines(input_path, strict))
+        vocab = Vocab()
+        db = DocBin(store_user_data=False)
+        for chars, tags, ok in read_weibo(input_path, stats.bad_lines):
+            if not ok:
+                stats.skipped_messages += 1
+                continue
+            if max_docs is not None and stats.docs >= max_docs:
+                break
+            doc = weibo_doc(vocab, chars, select_labels(tags, labels))
+            db.add(doc)
+            stats.docs += 1
+            stats.chars += len(doc)
+            stats.entities += len(doc.ents)
+            stats.label_counts.update(ent.label_ for ent in doc.ents)
+        if not stats.docs:
+            raise UserError(f"{input_path}: no message could be read ({len(stats.bad_lines.lines)} malformed lines)")
+        write_doc_bin(db, output_path)
     return stats
-

@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 from thinc.shims import Shim
 
 from ..errors import UserError
+from ..outputs import describe_dir
 
 # Files of a model directory worth carrying; weights only as safetensors (never pickles).
 MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".txt", ".model")
@@ -29,7 +30,9 @@ def load_encoder_dir(path: Path):
     if not path.is_dir():
         raise UserError(f"Encoder directory not found: {path} (pretrain one, or point 'name' at it)")
     if not (path / "config.json").is_file():
-        raise UserError(f"Not a Hugging Face model directory (no config.json): {path}")
+        found = describe_dir(path) if any(path.iterdir()) else "nothing"
+        raise UserError(f"Not a Hugging Face model directory (no config.json): {path} holds {found}; "
+                        f"point the encoder's 'name' (--paths.encoder) at a model directory, e.g. one `spacy_wv pretrain` wrote")
     if not any(path.glob("*.safetensors")):
         raise UserError(f"No safetensors weights in {path} (only .safetensors checkpoints are loaded)")
     from ..vectors.encoder import load_hf_dir
@@ -126,6 +129,7 @@ class FrozenEncoderShim(Shim):
         self._model, self.tokenizer = load_encoder_dir(path)
         self.fingerprint = fingerprint_dir(path)
         self._check_layers()
+        self._check_max_pieces(path)
 
     def _check_layers(self) -> None:
         n = self.n_hidden_states
@@ -136,6 +140,19 @@ class FrozenEncoderShim(Shim):
             raise UserError(f"Encoder layers {bad} out of range: the encoder has {n} hidden states "
                             f"(embeddings and {n - 1} layers), so use indices in [{-n}, {n - 1}]")
         self.cfg["layers"] = tuple(i % n for i in self.cfg["layers"])
+
+    def _check_max_pieces(self, source) -> None:
+        """A window longer than the encoder's positions would fail deep inside transformers."""
+        from ..pretraining.init_from import max_sequence_length
+
+        try:
+            limit = max_sequence_length(self._model.config)
+        except AttributeError:  # a family without a fixed number of positions
+            return
+        if self.cfg["max_pieces"] > limit:
+            raise UserError(f"EncoderFeatures max_pieces ({self.cfg['max_pieces']}) is more than the {limit} positions of "
+                            f"the encoder {source}: set max_pieces to at most {limit} "
+                            f"(e.g. --components.tok2vec.model.features.max_pieces {limit})")
 
     # ------------------------------------------------------------------ features
     def features(self, docs: Sequence[Doc]) -> List[numpy.ndarray]:
@@ -238,6 +255,7 @@ class FrozenEncoderShim(Shim):
                 (Path(tmp) / Path(name).name).write_bytes(content)
             self._model, self.tokenizer = load_encoder_dir(Path(tmp))
         self._check_layers()
+        self._check_max_pieces("saved in the pipeline")
         self.fingerprint = msg["fingerprint"]
         self.caching = False
         self.cache.clear()

@@ -6,11 +6,16 @@ installs hooks so that `token.vector`, `span.vector`, `doc.vector`, `has_vector`
 `vector_norm` and `.similarity` (cosine) use those rows.
 
 Hooks are plain module-level functions reading `doc.tensor` lazily. spaCy does not
-serialize hooks (warning W109), so after a round trip:
-- `Doc.to_bytes`/`from_bytes` (also what `nlp.pipe(n_process>1)` uses) keeps
-  `doc.tensor`: call `set_vector_hooks(doc)` to get the hooks back;
-- `DocBin` drops `doc.tensor`; with `store_user_data=True` it keeps `doc._.trf_data`,
-  so running the component again (`nlp.get_pipe("wv_vectors")(doc)`) restores both.
+serialize hooks (warning W109), and without them `token.vector` falls back to the static
+vectors table:
+- `nlp.pipe(n_process>1)` sends docs back from its worker processes as bytes: the
+  factory installs `HooksAfterProcesses` on the `nlp` object, which puts the hooks
+  back on each returning doc (its `doc.tensor` came back with it);
+- `Doc.to_bytes`/`from_bytes` keeps `doc.tensor`: `set_vector_hooks(doc)` restores
+  the hooks;
+- `DocBin` keeps neither `doc.tensor` nor (without `store_user_data=True`) the encoder's
+  output: `nlp.get_pipe("wv_vectors").restore(nlp, docs)` gives both back, running the
+  encoder components again where the output was not kept.
 """
 import warnings
 from itertools import islice
@@ -44,7 +49,25 @@ MIN_CALIBRATION_WORDS = 100
 def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], normalize: bool, anisotropy: str = "none") -> "ContextualVectors":
     component = ContextualVectors(name, pooling=pooling, layers=layers, normalize=normalize, anisotropy=anisotropy)
     component.encoder_width = lambda: _encoder_width(nlp)
+    if not isinstance(nlp.__dict__.get("_multiprocessing_pipe"), HooksAfterProcesses):
+        nlp._multiprocessing_pipe = HooksAfterProcesses(nlp)
     return component
+
+
+class HooksAfterProcesses:
+    """`nlp._multiprocessing_pipe` (what `nlp.pipe(n_process>1)` calls) that puts the
+    vector hooks back on the docs coming back from the worker processes as bytes, while
+    a `wv_vectors` component is in the pipeline (their `doc.tensor` holds its vectors)."""
+
+    def __init__(self, nlp: Language):
+        self.nlp = nlp
+
+    def __call__(self, *args, **kwargs) -> Iterator[Doc]:
+        active = any(self.nlp.get_pipe_meta(name).factory == "wv_vectors" for name in self.nlp.pipe_names)
+        for doc in type(self.nlp)._multiprocessing_pipe(self.nlp, *args, **kwargs):
+            if active and doc.tensor.shape[0] == len(doc):
+                set_vector_hooks(doc)
+            yield doc
 
 
 def _encoder_width(nlp: Language) -> int:
@@ -54,12 +77,17 @@ def _encoder_width(nlp: Language) -> int:
     if hf_model is not None:
         return int(hf_model.transformer.config.hidden_size)
     for _, component in nlp.pipeline:  # a stacked tok2vec's frozen encoder
-        model = getattr(component, "model", None)
-        nodes = model.walk() if isinstance(model, Model) else ()
-        for node in nodes:
-            if node.name == "encoder_features" and node.shims[0].loaded:
-                return node.shims[0].width
+        node = _encoder_features_node(component)
+        if node is not None and node.shims[0].loaded:
+            return node.shims[0].width
     return 0
+
+
+def _encoder_features_node(component) -> Optional[Model]:
+    """The frozen encoder (spacy_wv.EncoderFeatures.v1) inside a component's model, if any."""
+    model = getattr(component, "model", None)
+    nodes = model.walk() if isinstance(model, Model) else ()
+    return next((node for node in nodes if node.name == "encoder_features"), None)
 
 
 class ContextualVectors:
@@ -108,23 +136,38 @@ class ContextualVectors:
         """Mean and whitening transform of the token vectors of `texts`, run through the
         components before this one (so it works on a pipeline whose later components are
         not initialised). Replaces the stored statistics; returns a summary."""
-        names = nlp.pipe_names
-        if self.name not in names:
-            raise UserError(f"{self.name} is not in the pipeline {names}")
-        upstream = nlp.pipeline[: names.index(self.name)]
-        # Only up to the transformer: the statistics need no ner or textcat.
-        factories = [nlp.get_pipe_meta(name).factory for name, _ in upstream]
-        if "transformer" in factories:
-            upstream = upstream[: len(factories) - factories[::-1].index("transformer")]
+        encoders = self._encoder_components(nlp)
         statistics = TokenStatistics()
         for batch in minibatch((nlp.make_doc(text) for text in texts if text.strip()), size=64):
-            for _, component in upstream:
-                batch = list(component.pipe(batch)) if hasattr(component, "pipe") else [component(doc) for doc in batch]
-            statistics.add(self._pooled(batch))
+            statistics.add(self._pooled(_run(encoders, batch)))
             if statistics.count >= max_tokens:
                 break
         self.mean, self.transform, self.calibration = statistics.finish(self.name)
         return self.calibration
+
+    def restore(self, nlp: Language, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        """The contextual vectors (`doc.tensor`) and their hooks back on docs that lost
+        them, e.g. read back from a `DocBin`. Docs that kept the encoder's output
+        (`DocBin(store_user_data=True)`) are pooled again; the others go through the
+        encoder components (not `ner` or `textcat`: their annotations stay as they are)."""
+        encoders = self._encoder_components(nlp)
+        for batch in minibatch(docs, size=batch_size):
+            _run(encoders, [doc for doc in batch if not _has_trf_data(doc) and _encoder_layers(doc) is None])
+            self.set_annotations(batch)
+            yield from batch
+
+    def _encoder_components(self, nlp: Language) -> List:
+        """The components before this one, up to the last that computes the encoder
+        output it pools (a `transformer`, or a tok2vec with the frozen encoder)."""
+        names = nlp.pipe_names
+        if self.name not in names:
+            raise UserError(f"{self.name} is not in the pipeline {names}")
+        upstream = nlp.pipeline[: names.index(self.name)]
+        encoders = [i for i, (name, component) in enumerate(upstream)
+                    if nlp.get_pipe_meta(name).factory == "transformer" or _encoder_features_node(component) is not None]
+        if not encoders:
+            raise no_encoder_output(self.name)
+        return [component for _, component in upstream[: encoders[-1] + 1]]
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations([doc])
@@ -218,11 +261,10 @@ class ContextualVectors:
         `spacy_wv.EncoderFeatures.v1` left on each doc (pieces already mean-pooled), averaged
         over `layers`, without running the encoder again."""
         rows = []
-        for doc in docs:
+        for doc in filter(len, docs):  # an empty doc has no rows (nor, alone, any features)
             stored = _encoder_layers(doc)
             if stored is None:
-                raise UserError(f"{self.name} needs a `transformer` component or a stacked `tok2vec` "
-                                "(spacy_wv.EncoderFeatures.v1) before it in the pipeline.")
+                raise no_encoder_output(self.name)
             position = {layer: i for i, layer in enumerate(stored["layers"])}
             wanted = [layer % stored["n_hidden"] for layer in self.layers]
             missing = [layer for layer in wanted if layer not in position]
@@ -230,13 +272,12 @@ class ContextualVectors:
                 raise UserError(f"{self.name}: layers {missing} are not among the encoder features' layers "
                                 f"{stored['layers']}: set the features' `layers` to include them (or null for all).")
             rows.append(numpy.asarray(stored["features"][[position[layer] for layer in wanted]], dtype="float32").mean(axis=0))
-        return numpy.concatenate(rows)
+        return numpy.concatenate(rows) if rows else numpy.zeros((0, self.encoder_width()), dtype="float32")
 
     def _trf_data(self, doc: Doc):
         trf_data = doc._.get("trf_data") if _has_trf_data(doc) else None
         if trf_data is None:
-            raise UserError(f"{self.name} needs a `transformer` component or a stacked `tok2vec` "
-                            "(spacy_wv.EncoderFeatures.v1) before it in the pipeline (no doc._.trf_data).")
+            raise no_encoder_output(self.name)
         if len(trf_data.align.lengths) != len(doc):
             raise ValueError(f"doc._.trf_data aligns {len(trf_data.align.lengths)} tokens, the doc has {len(doc)}")
         return trf_data
@@ -289,6 +330,18 @@ class TokenStatistics:
                    # share of the average squared norm that is the common mean: near 1 = every vector points the same way
                    "mean_share": float(norm**2 / (numpy.trace(covariance) + norm**2))}
         return mean.astype("float32"), (eigenvectors / numpy.sqrt(eigenvalues)).astype("float32"), summary
+
+
+def no_encoder_output(name: str) -> UserError:
+    return UserError(f"{name} needs a `transformer` component or a stacked `tok2vec` (spacy_wv.EncoderFeatures.v1) "
+                     f"before it in the pipeline; docs read back from a DocBin get their vectors back with "
+                     f"nlp.get_pipe({name!r}).restore(nlp, docs)")
+
+
+def _run(components: List, docs: List[Doc]) -> List[Doc]:
+    for component in components:
+        docs = list(component.pipe(docs)) if hasattr(component, "pipe") else [component(doc) for doc in docs]
+    return docs
 
 
 def set_vector_hooks(doc: Doc) -> None:

@@ -76,10 +76,16 @@ def checkpoint_spec(config) -> EncoderSpec:
     if family == "gpt2":
         return EncoderSpec(family, config.n_embd, config.n_layer, config.n_head, config.n_inner or 4 * config.n_embd,
                            config.n_positions, config.resid_pdrop)
-    # RoBERTa numbers positions from pad_token_id + 1: two of its slots hold no token.
-    max_length = config.max_position_embeddings - (2 if family == "roberta" else 0)
     return EncoderSpec(family, config.hidden_size, config.num_hidden_layers, config.num_attention_heads,
-                       config.intermediate_size, max_length, getattr(config, DROPOUT_FIELDS[family][0]))
+                       config.intermediate_size, max_sequence_length(config), getattr(config, DROPOUT_FIELDS[family][0]))
+
+
+def max_sequence_length(config) -> int:
+    """How many pieces (special tokens included) one sequence of the model may hold."""
+    if config.model_type == "gpt2":
+        return config.n_positions
+    # RoBERTa numbers positions from pad_token_id + 1: two of its slots hold no token.
+    return config.max_position_embeddings - (2 if config.model_type == "roberta" else 0)
 
 
 def checkpoint_tokenizer_dir(path: Path, configured: Path) -> Path:

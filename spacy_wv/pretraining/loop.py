@@ -20,7 +20,7 @@ from wasabi import msg, row
 from ..corpus.shards import ShardReader
 from ..corpus.tokenizer_training import TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint
 from ..errors import UserError
-from ..outputs import StopSignalHandler, check_output_dir, write_marker
+from ..outputs import LegacyFiles, StopSignalHandler, check_output_dir, output_lock, write_marker
 from .batching import PackedCorpus, WindowSampler
 from .checkpoint import latest_checkpoint, load_checkpoint, read_state, rng_state, save_checkpoint, set_rng_state
 from .config import PretrainSettings, micro_batch_seqs
@@ -29,6 +29,9 @@ from .init_from import build_or_load_model, check_embeddings_fit, settings_for_c
 
 METRICS_FILE = "metrics.jsonl"
 CONFIG_FILE = "pretrain.cfg"
+# A run written before output markers: its config and tokenizer, and what its checkpoints add.
+LEGACY_RUN_FILES = LegacyFiles({CONFIG_FILE, TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json"},
+                               {"trainer_state", METRICS_FILE, "config.json", "model.safetensors", "generation_config.json"})
 TABLE_HEADER = ["step", "tokens", "loss", "lr", "eval loss", "eval acc", "eval ppl", "tok/s", "min"]
 TABLE_WIDTHS = [8, 11, 7, 9, 9, 8, 9, 8, 6]
 
@@ -62,7 +65,8 @@ def load_tokenizer(path: Path):
 def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, allow_config_change: bool = False) -> Run:
     """Every check that can fail on user input, before anything is written."""
     output_dir = Path(output_dir)
-    resuming = check_output_dir(output_dir, "pretrain", legacy=lambda path: (path / CONFIG_FILE).is_file())
+    resuming = check_output_dir(output_dir, "pretrain", LEGACY_RUN_FILES,
+                                [settings.train_path, settings.tokenizer_path, settings.init_from])
     if settings.init_from is not None:  # the checkpoint's architecture and tokenizer replace the configured ones
         settings = settings_for_checkpoint(settings)
     tokenizer = load_tokenizer(settings.tokenizer_path)
@@ -133,9 +137,10 @@ def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype
 def pretrain(settings: PretrainSettings, output_dir: Path, allow_config_change: bool = False) -> Dict:
     env = init_distributed()
     try:
-        run = prepare_run(settings, output_dir, env.world_size, allow_config_change)
-        barrier(env)  # every rank has checked the output dir before rank 0 writes to it
-        return train(run, env)
+        with output_lock(output_dir) if env.is_main else nullcontext():  # one run at a time per output dir
+            run = prepare_run(settings, output_dir, env.world_size, allow_config_change)
+            barrier(env)  # every rank has checked the output dir before rank 0 writes to it
+            return train(run, env)
     finally:
         shutdown(env)
 

@@ -6,7 +6,7 @@ from wasabi import msg
 
 from .analogy import DEFAULT_TOP_N, evaluate_analogies, read_analogies
 from ..errors import UserError
-from .in_context import evaluate_in_context, read_context_pairs
+from .in_context import check_training_pairs, evaluate_in_context, read_context_pairs
 from .similarity import OOV_POLICY, evaluate_similarity, read_word_pairs
 
 CONTEXTUAL_ANALOGY = "(contextual: question-file words only)"
@@ -24,6 +24,8 @@ def evaluate_sources(sources: Sequence, similarity_files: Sequence[Path] = (), a
     questions = read_analogies(analogy_file) if analogy_file else None
     context_sets = [read_context_pairs(path) for path in in_context_files]
     context_train = [read_context_pairs(path) for path in in_context_train_files] or [None] * len(context_sets)
+    for train in filter(None, context_train):
+        check_training_pairs(train)
     results: Dict = {"similarity_oov_policy": OOV_POLICY, "analogy_top_n": top_n, "vectors": {}}
     for source in sources:
         entry: Dict = {"kind": source.kind, "description": source.describe(), "similarity": {}, "in_context": {}}

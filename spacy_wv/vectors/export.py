@@ -24,9 +24,12 @@ mapped into the pooled space by a linear map fitted on the pooled words (the sam
 serves words outside the table, see `wordvectors.py`). The result records which words
 were pooled and which composed.
 """
+import itertools
+import re
 import tempfile
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -35,12 +38,19 @@ import numpy
 from tqdm import tqdm
 from wasabi import msg
 
+from ..corpus.segment import CJK_CLASS, CJK_RE
 from ..corpus.text import iter_documents
 from ..errors import UserError
 from ..pipeline.pooling import check_pooling, pool_wordpieces
 
 LAST_LAYER = -1
 MAX_POSITIONS = 512
+# A segmentation that suits the text cuts few "words" longer than MAX_WORD_CHARS, or
+# with more CJK characters in a row than a Chinese word has; checked on the first lines.
+MAX_WORD_CHARS = 24
+MAX_CJK_RUN = re.compile(f"[{CJK_CLASS}]{{6,}}")
+MAX_UNCUT_SHARE = 0.1
+SEGMENTATION_SAMPLE_LINES = 2000
 # Measured on WS353/SimLex-999/WiC with the 30-minute ModernBERT encoder
 # (benchmarks/RESULTS.md, "Word vectors"): the embeddings and lower layers beat the top one.
 DEFAULT_LAYERS = [0, 1, 2]
@@ -69,6 +79,8 @@ class ExportSettings:
     def check(self) -> "ExportSettings":
         if min(self.n_words, self.contexts, self.window, self.batch_size) < 1:
             raise UserError("--n-words, --contexts, --window and --batch-size must be positive")
+        if self.whitespace and self.segmenter:
+            raise UserError(f"Give --whitespace or --segmenter, not both: --segmenter {self.segmenter} cuts the words itself")
         if not self.layers:
             raise UserError("--layers is empty; give at least one layer index, e.g. -1")
         check_pooling(self.pooling)
@@ -98,6 +110,33 @@ def make_segmenter(whitespace: bool = False, segmenter: Optional[str] = None) ->
 
     tokenizer = spacy.blank("en").tokenizer
     return lambda text: [token.text for token in tokenizer(text) if not token.is_space]
+
+
+def describe_segmentation(whitespace: bool = False, segmenter: Optional[str] = None) -> str:
+    if segmenter:
+        return f"the {segmenter} segmenter"
+    return "splitting at whitespace" if whitespace else "spaCy's English tokenizer"
+
+
+def check_segmentation(lines: Sequence[List[str]], segmentation: str) -> None:
+    """Refuse a segmentation that leaves the text's words uncut: a script written without
+    spaces (Chinese through spaCy's English tokenizer) gives phrase- or sentence-long
+    "words", each a vector of its own."""
+    words = [word for line in lines for word in line]
+    uncut = [word for word in words if len(word) > MAX_WORD_CHARS or MAX_CJK_RUN.search(word)]
+    if words and len(uncut) > MAX_UNCUT_SHARE * len(words):
+        chinese = any(CJK_RE.search(word) for word in uncut)
+        raise UserError(f"{segmentation} leaves {len(uncut) / len(words):.0%} of the words uncut (e.g. {uncut[0][:40]!r}): "
+                        f"the text is written without spaces between words; "
+                        + ("give --segmenter jieba (words) or char (characters)" if chinese
+                           else "give a segmenter that suits its script (export_vectors' `segment`)"))
+
+
+def check_corpus_segmentation(paths: Sequence[Path], settings: "ExportSettings") -> None:
+    """`check_segmentation` on the first lines of the corpus, before an encoder is loaded."""
+    lines = iter_lines(paths, make_segmenter(settings.whitespace, settings.segmenter))
+    check_segmentation(list(itertools.islice(lines, SEGMENTATION_SAMPLE_LINES)),
+                       describe_segmentation(settings.whitespace, settings.segmenter))
 
 
 def iter_lines(paths: Sequence[Path], segment: Segmenter) -> Iterator[List[str]]:
@@ -243,19 +282,26 @@ def plan_windows(corpus: Corpus, vocab_of_surface: numpy.ndarray, samples: List[
     return windows
 
 
-def export_vectors(model, tokenizer, paths: Sequence[Path], settings: ExportSettings, segment: Optional[Segmenter] = None) -> ExportResult:
+def export_vectors(model, tokenizer, paths: Sequence[Path], settings: ExportSettings, segment: Optional[Segmenter] = None,
+                   workdir: Optional[Path] = None) -> ExportResult:
     """Pool each of the `n_words` most frequent words over up to `contexts` sampled contexts.
-    `segment(text) -> words` splits a line into words (default: `make_segmenter`)."""
+    `segment(text) -> words` splits a line into words (default: `make_segmenter`).
+    `workdir` holds the memory-mapped word ids while it runs (default: a temporary
+    directory; `vectors export` gives a scratch directory beside its output)."""
     settings.check()
     n_layers = model.config.num_hidden_layers + 1
     for layer in settings.layers:
         if not -n_layers <= layer < n_layers:
             raise UserError(f"Layer {layer} does not exist: the encoder has layers 0..{n_layers - 1} (0 = embeddings)")
+    segmentation = "the given segmenter" if segment else describe_segmentation(settings.whitespace, settings.segmenter)
     segment = segment or make_segmenter(settings.whitespace, settings.segmenter)
     stats: Dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="spacy_wv_export_") as tmp:
+    with (nullcontext(workdir) if workdir is not None else tempfile.TemporaryDirectory(prefix="spacy_wv_export_")) as tmp:
         start = time.perf_counter()
-        corpus = Corpus.build(iter_lines(paths, segment), Path(tmp))
+        lines = iter_lines(paths, segment)
+        first_lines = list(itertools.islice(lines, SEGMENTATION_SAMPLE_LINES))
+        check_segmentation(first_lines, segmentation)
+        corpus = Corpus.build(itertools.chain(first_lines, lines), Path(tmp))
         words, counts, vocab_of_surface = build_vocabulary(corpus, settings.n_words, settings.lowercase)
         if not words:
             raise UserError("Nothing to export: empty corpus (no word without whitespace inside)")

@@ -1,7 +1,6 @@
 """Same-corpus fastText vectors (gensim), keyed by spaCy's token texts, so a pipeline's
 static-vectors features (`include_static_vectors`, keyed by ORTH) find them."""
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,8 @@ from tqdm import tqdm
 
 from ..corpus.text import ReadStats, corpus_bytes, find_text_files, iter_documents
 from ..errors import UserError
-from ..outputs import atomic_output_file
+from ..outputs import atomic_output_file, claim_output_file, scratch_dir
+from .tables import is_word2vec_text
 
 
 @dataclass(frozen=True)
@@ -60,28 +60,31 @@ def tokenize_corpus(inputs: Iterable[Path], out_file: Path, lang: str) -> int:
 
 def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSettings) -> dict:
     """Train gensim FastText on the tokenized corpus and write the most frequent words'
-    vectors in word2vec text format (what `spacy init vectors` reads)."""
+    vectors in word2vec text format (what `spacy init vectors` reads). An existing
+    `out_file` is replaced only if it is a word2vec table; the tokenized corpus is a
+    scratch file beside it."""
     from gensim.models import FastText
 
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "tokens.txt"
-        n_tokens = tokenize_corpus(inputs, corpus, settings.lang)
+    inputs = list(inputs)
+    with claim_output_file(out_file, ".txt", inputs, is_word2vec_text, "a word2vec text table"), scratch_dir(out_file) as tmp:
+        started = time.perf_counter()
+        corpus = str(tmp / "tokens.txt")
+        n_tokens = tokenize_corpus(inputs, Path(corpus), settings.lang)
         if n_tokens == 0:
             raise UserError("empty corpus: no tokens to train vectors on")
         tokenized_s = time.perf_counter() - started
-        model = FastText(
-            corpus_file=str(corpus), vector_size=settings.dim, window=settings.window,
-            min_count=settings.min_count, epochs=settings.epochs, seed=settings.seed,
-            workers=settings.workers or os.cpu_count() or 1,
-        )
-    if len(model.wv) == 0:
-        raise UserError(f"No word occurs --min-count {settings.min_count} times; lower it or give more text")
-    words = model.wv.index_to_key[:settings.max_words]  # most frequent first
-    with atomic_output_file(out_file) as tmp_out, tmp_out.open("w", encoding="utf8") as out:
-        out.write(f"{len(words)} {settings.dim}\n")
-        for word in words:
-            out.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
+        model = FastText(vector_size=settings.dim, window=settings.window, min_count=settings.min_count,
+                         epochs=settings.epochs, seed=settings.seed, workers=settings.workers or os.cpu_count() or 1)
+        model.build_vocab(corpus_file=corpus)
+        if len(model.wv) == 0:
+            raise UserError(f"No word occurs --min-count {settings.min_count} times; lower it or give more text")
+        model.train(corpus_file=corpus, total_words=model.corpus_total_words, total_examples=model.corpus_count,
+                    epochs=model.epochs)
+        words = model.wv.index_to_key[:settings.max_words]  # most frequent first
+        with atomic_output_file(out_file) as tmp_out, tmp_out.open("w", encoding="utf8") as out:
+            out.write(f"{len(words)} {settings.dim}\n")
+            for word in words:
+                out.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
     return {"tokens": n_tokens, "words": len(words),
             "dim": settings.dim, "tokenize_s": round(tokenized_s, 1),
             "seconds": round(time.perf_counter() - started, 1)}

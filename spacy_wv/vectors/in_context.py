@@ -129,6 +129,17 @@ def fit_threshold(cosines: numpy.ndarray, labels: numpy.ndarray) -> float:
     return float(candidates[int(numpy.argmax(correct))])
 
 
+def check_training_pairs(train: ContextPairs) -> None:
+    """Pairs to fit a cosine threshold on: labelled, with both labels (a threshold fitted
+    on one class only puts every pair of the evaluation on that side)."""
+    if train.kind != "label":
+        raise UserError(f"The training pairs {train.name} have scores, not labels: a threshold needs labels")
+    labels = sorted({int(label) for label in train.gold})
+    if len(labels) < 2:
+        raise UserError(f"The training pairs {train.name} all have label {labels[0]}: "
+                        f"a cosine threshold needs pairs of both labels (0 and 1)")
+
+
 def evaluate_in_context(source, pairs: ContextPairs, train: Optional[ContextPairs] = None) -> Dict:
     cosines = pair_cosines(source, pairs)
     covered = ~numpy.isnan(cosines)
@@ -137,8 +148,7 @@ def evaluate_in_context(source, pairs: ContextPairs, train: Optional[ContextPair
         result["spearman"] = spearman(cosines[covered], pairs.gold[covered])
         return result
     if train is not None:
-        if train.kind != "label":
-            raise UserError(f"The training pairs {train.name} have scores, not labels: a threshold needs labels")
+        check_training_pairs(train)
         threshold, fitted_on = fit_threshold(pair_cosines(source, train), train.gold), train.name
     else:
         threshold, fitted_on = fit_threshold(cosines, pairs.gold), f"{pairs.name} itself (no training file: optimistic)"

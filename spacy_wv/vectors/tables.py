@@ -101,6 +101,20 @@ def read_word2vec(path: Path) -> StaticVectors:
     return StaticVectors(words, numpy.vstack(rows))
 
 
+def is_word2vec_text(path: Path) -> bool:
+    """The whole file is a word2vec text table with its `count width` header (what
+    `vectors fasttext` and `vectors export` write): every line a word and `width` numbers."""
+    with Path(path).open("rb") as file:
+        header = file.readline(64).split()
+    if len(header) != 2 or not all(part.isdigit() for part in header):
+        return False
+    try:
+        read_word2vec(path)
+    except UserError:
+        return False
+    return True
+
+
 def write_spacy_vectors(path: Path, words: Sequence[str], table: numpy.ndarray) -> None:
     """A blank English pipeline holding the vectors: `spacy.load`-able, and usable as
     `[initialize] vectors = PATH` of any pipeline."""

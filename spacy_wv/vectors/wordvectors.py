@@ -14,11 +14,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy
 
 from ..errors import UserError
+from ..outputs import LegacyFiles
 from .export import Composer, ExportResult, ExportSettings, WindowEncoder, postprocess_apply, postprocess_fit
 from .tables import W2V_FILE, StaticVectors, spacy_table, write_spacy_vectors, write_word2vec
 
 EXPORT_JSON = "export.json"
 COMPOSER_FILE = "composer.npz"
+# An export written before output markers: the spaCy pipeline `write_spacy_vectors`
+# saves, the word2vec table and export.json (composer.npz came later).
+LEGACY_EXPORT_FILES = LegacyFiles({EXPORT_JSON, W2V_FILE, "config.cfg", "meta.json", "tokenizer", "vocab"}, {COMPOSER_FILE})
 
 
 def write_export(output_dir: Path, result: ExportResult, center: bool, remove_pcs: int, info: Dict, settings: ExportSettings) -> None:

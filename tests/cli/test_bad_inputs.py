@@ -2,7 +2,11 @@
 names the file, exit code 1, and writes nothing; no command destroys files it did not
 make."""
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from spacy.vocab import Vocab
 
 from spacy_wv.outputs import marker_file
 
+from ..pretraining.conftest import as_cli_args, tiny_overrides
 from .conftest import one_error
 
 REPO = Path(__file__).resolve().parents[2]
@@ -311,3 +316,329 @@ def test_an_unwritable_output_location_is_refused_first(run_cli, monkeypatch, ra
         line = one_error(*run_cli(*args))
         assert f"Cannot write to {locked} (permission denied)" in line
     assert list(locked.iterdir()) == []
+
+
+# Issue 22: the output rules of `spacy_wv.outputs`, command by command.
+
+WEIBO_LINES = "科0\tB-ORG.NAM\n技1\tI-ORG.NAM\n好0\tO\n\n北0\tB-GPE.NAM\n京1\tI-GPE.NAM\n\n"
+TNEWS_LINES = "\n".join(json.dumps({"label_desc": label, "sentence": text}, ensure_ascii=False) for label, text in
+                        [("news_story", "孩子跟谁睡"), ("news_culture", "文化新闻"), ("news_story", "一个故事")]) + "\n"
+CONVERTER_INPUTS = {
+    "conll": "EU B-ORG\nrejects O\nGerman B-MISC\n\nPeter B-PER\n",
+    "labeled": "1 a fine film\n0 a dull film\n",
+    "spans": json.dumps({"text": "Paris is big", "entities": [[0, 5, "LOC"]]}) + "\n",
+    "weibo": WEIBO_LINES,
+    "tnews": TNEWS_LINES,
+}
+
+
+@pytest.mark.parametrize("command", list(CONVERTER_INPUTS))
+def test_converters_refuse_to_write_over_their_input(run_cli, tmp_path, command):
+    dataset = tmp_path / "data.txt"
+    dataset.write_text(CONVERTER_INPUTS[command], encoding="utf8")
+    line = one_error(*run_cli("convert", command, dataset, dataset))
+    assert f"The output {dataset} is the input {dataset}" in line
+    assert dataset.read_text(encoding="utf8") == CONVERTER_INPUTS[command]
+    assert listing(tmp_path) == ["data.txt"]
+
+
+@pytest.mark.parametrize("command", list(CONVERTER_INPUTS))
+def test_converters_replace_a_doc_bin_but_no_other_file(run_cli, tmp_path, command):
+    dataset = tmp_path / "data.txt"
+    dataset.write_text(CONVERTER_INPUTS[command], encoding="utf8")
+    notes = tmp_path / "notes.spacy"
+    notes.write_text("My notes\nline 2\n", encoding="utf8")
+    line = one_error(*run_cli("convert", command, dataset, notes))
+    assert f"{notes} exists and is not a spaCy DocBin (.spacy) file" in line
+    assert notes.read_text(encoding="utf8") == "My notes\nline 2\n"
+    out = tmp_path / "out.spacy"
+    assert run_cli("convert", command, dataset, out)[0] == 0
+    assert run_cli("convert", command, dataset, out)[0] == 0  # its own earlier output
+    assert listing(tmp_path) == ["data.txt", "notes.spacy", "out.spacy"]
+
+
+def test_fasttext_keeps_a_notes_file_and_its_input(run_cli, raw_text, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("My notes\nline 2\n", encoding="utf8")  # a first line with one space, like a header
+    line = one_error(*run_cli("vectors", "fasttext", notes, raw_text, "--dim", 8, "--epochs", 1, "--workers", 1))
+    assert f"{notes} exists and is not a word2vec text table" in line
+    assert notes.read_text(encoding="utf8") == "My notes\nline 2\n"
+    line = one_error(*run_cli("vectors", "fasttext", raw_text, raw_text, "--dim", 8))
+    assert "is the input" in line
+
+
+def test_fasttext_min_count_above_every_word_is_our_message(run_cli, raw_text, tmp_path):
+    line = one_error(*run_cli("vectors", "fasttext", tmp_path / "ft.txt", raw_text, "--dim", 8, "--epochs", 1,
+                              "--min-count", 100000, "--workers", 1))
+    assert "No word occurs --min-count 100000 times" in line
+    assert listing(tmp_path) == ["raw.txt"]
+
+
+def test_tokenizer_keeps_a_downloaded_tokenizer_folder(run_cli, tiny_tokenizer_dir, raw_text, tmp_path):
+    downloaded = tmp_path / "bert-base-cased"
+    downloaded.mkdir()
+    shutil.copy(tiny_tokenizer_dir / "tokenizer.json", downloaded)
+    shutil.copy(tiny_tokenizer_dir / "special_tokens_map.json", downloaded)
+    (downloaded / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "BertTokenizer"}), encoding="utf8")
+    (downloaded / "vocab.txt").write_text("[PAD]\n[UNK]\nthe\n", encoding="utf8")
+    before = snapshot(downloaded)
+    line = one_error(*run_cli("tokenizer", downloaded, raw_text, "--vocab-size", 500))
+    assert "a tokenizer not made by `spacy_wv tokenizer`" in line
+    assert snapshot(downloaded) == before
+
+
+def test_pretrain_keeps_a_folder_with_an_edited_config_and_notes(run_cli, tiny_shards, tiny_tokenizer_dir, tmp_path):
+    folder = tmp_path / "experiment"
+    folder.mkdir()
+    (folder / "pretrain.cfg").write_text(MLM_CONFIG.read_text(encoding="utf8") + "\n# my edit\n", encoding="utf8")
+    (folder / "notes.md").write_text("# what I tried\n", encoding="utf8")
+    before = snapshot(folder)
+    line = one_error(*run_cli("pretrain", MLM_CONFIG, folder, *as_cli_args(tiny_overrides(
+        tiny_shards, tiny_tokenizer_dir, **{"training.max_steps": 1}))))
+    assert "not a pretraining run made by" in line
+    assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("command,user_file", [
+    (lambda out, evaluation, pairs: ["report", out, "--ner", f"ours,{evaluation}"], "metrics.json"),
+    (lambda out, evaluation, pairs: ["vectors", "evaluate", pairs, "--similarity", pairs, "--output-dir", out], "results.json"),
+    (lambda out, evaluation, pairs: ["vectors", "export", "encoder", out, pairs], "export.json"),
+])
+def test_one_familiar_file_name_does_not_make_a_folder_ours(run_cli, tmp_path, command, user_file):
+    evaluation, pairs = tmp_path / "eval.json", tmp_path / "pairs.txt"
+    evaluation.write_text(json.dumps({"ents_p": 0.5, "ents_r": 0.5, "ents_f": 0.5, "ents_per_type": {}}), encoding="utf8")
+    pairs.write_text("cat\tdog\t7\n", encoding="utf8")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / user_file).write_text('{"my": "numbers"}', encoding="utf8")
+    line = one_error(*run_cli(*command(folder, evaluation, pairs)))
+    assert user_file in line and "nothing was written" in line
+    assert listing(folder) == [user_file]
+
+
+def test_an_output_that_contains_an_input_is_refused(run_cli, tmp_path):
+    """Our own earlier output, into which the user put the input of the next run."""
+    evaluation = tmp_path / "eval.json"
+    evaluation.write_text(json.dumps({"ents_p": 0.5, "ents_r": 0.5, "ents_f": 0.5, "ents_per_type": {}}), encoding="utf8")
+    out = tmp_path / "metrics"
+    assert run_cli("report", out, "--ner", f"ours,{evaluation}")[0] == 0
+    moved = out / "eval.json"
+    shutil.move(evaluation, moved)
+    line = one_error(*run_cli("report", out, "--ner", f"ours,{moved}"))
+    assert f"The output {out} contains the input {moved}" in line
+    assert moved.is_file()
+
+
+def test_an_output_inside_an_input_folder_is_refused(run_cli, tiny_tokenizer_dir, raw_text, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(raw_text, corpus)
+    line = one_error(*run_cli("encode", tiny_tokenizer_dir, corpus / "shards", corpus))
+    assert f"The output {corpus / 'shards'} lies inside the input {corpus}" in line
+    assert listing(corpus) == ["raw.txt"]
+
+
+def test_a_run_in_progress_locks_its_output(run_cli, raw_text, tmp_path):
+    from spacy_wv.outputs import lock_file, output_lock
+
+    out = tmp_path / "tok"
+    with output_lock(out):
+        line = one_error(*run_cli("tokenizer", out, raw_text, "--vocab-size", 500))
+        assert f"Another run (PID {os.getpid()}) is writing {out}" in line
+    assert run_cli("tokenizer", out, raw_text, "--vocab-size", 500)[0] == 0
+    assert not lock_file(out).exists()
+
+
+def test_a_killed_runs_lock_and_temporary_files_are_cleaned_up_by_the_next_run(run_cli, tiny_tokenizer_dir, raw_text, tmp_path):
+    from spacy_wv.outputs import lock_file
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "shards"
+    lock_file(out).write_text(f"{dead.pid}\n", encoding="utf8")
+    leftover = tmp_path / ".shards.tmp-0123abcd"
+    leftover.mkdir()
+    (leftover / "shard_00000.bin").write_bytes(b"\0" * 1000)
+    code, output = run_cli("encode", tiny_tokenizer_dir, out, raw_text, "--workers", 1)
+    assert code == 0, output
+    assert f"A run (PID {dead.pid}) ended without releasing" in " ".join(output.split())
+    assert listing(tmp_path) == ["raw.txt", "shards"]
+
+
+@pytest.mark.parametrize("command", ["fasttext", "export"])
+def test_scratch_files_of_a_killed_run_lie_beside_the_output_and_go_with_the_next_run(
+        tiny_encoder_dir, text_slice, tmp_path, command):
+    """kill -9 runs no cleanup code: the scratch files must not be in /tmp, where no run
+    would ever find them."""
+    temp_root = tmp_path / "tmpdir"
+    temp_root.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    if command == "fasttext":
+        out = work / "ft.txt"
+        args = ["vectors", "fasttext", out, text_slice, "--dim", 8, "--epochs", 1, "--workers", 1]
+    else:
+        out = work / "vectors"
+        args = ["vectors", "export", tiny_encoder_dir, out, text_slice, "--n-words", 200, "--contexts", 2]
+    env = {**os.environ, "TMPDIR": str(temp_root)}
+    proc = subprocess.Popen([sys.executable, "-m", "spacy_wv", *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while not any(".tmp-" in p.name for p in work.iterdir()):
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert list(temp_root.iterdir()) == []
+    assert any(".tmp-" in name for name in listing(work))
+    done = subprocess.run([sys.executable, "-m", "spacy_wv", *map(str, args)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert listing(work) == [out.name]
+
+
+# Issue 22: silently wrong results.
+
+@pytest.fixture
+def gzipped_corpus(tmp_path):
+    """3,200 short documents, gzipped, and a copy cut off two thirds of the way in."""
+    import gzip
+    import random
+
+    rng = random.Random(0)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+    docs = [" ".join(rng.choice(words) + str(rng.randint(0, 999)) for _ in range(30)) for _ in range(3200)]
+    packed = gzip.compress(("\n\n".join(docs) + "\n").encode("utf8"))
+    whole, cut = tmp_path / "big.txt.gz", tmp_path / "cut.txt.gz"
+    whole.write_bytes(packed)
+    cut.write_bytes(packed[: len(packed) * 2 // 3])
+    return whole, cut
+
+
+def test_tokenizer_reads_compressed_inputs_in_full(run_cli, gzipped_corpus, tmp_path):
+    from spacy_wv.corpus.text import iter_documents
+
+    for source in gzipped_corpus:
+        encoded = sum(1 for _ in iter_documents([source]))  # what `encode` reads
+        code, output = run_cli("tokenizer", tmp_path / "tok", source, "--vocab-size", 300)
+        assert code == 0, output
+        assert f"on {encoded} documents" in output
+    assert encoded > 2000  # the cut copy: every document up to the last readable one
+
+
+def test_tnews_empty_label_is_a_malformed_line(run_cli, tmp_path):
+    source = tmp_path / "tnews.json"
+    source.write_text(TNEWS_LINES + json.dumps({"label_desc": "", "sentence": "没有标签"}, ensure_ascii=False) + "\n", encoding="utf8")
+    line = one_error(*run_cli("convert", "tnews", source, tmp_path / "out.spacy", "--strict"))
+    assert f"{source}:4" in line and "empty 'label_desc'" in line
+    code, output = run_cli("convert", "tnews", source, tmp_path / "out.spacy")
+    assert code == 0 and "3 docs in 2 categories" in output
+    docs = list(DocBin().from_disk(tmp_path / "out.spacy").get_docs(Vocab()))
+    assert all("" not in doc.cats for doc in docs)
+
+
+def test_vectors_export_refuses_a_segmenter_with_whitespace(run_cli, tiny_encoder_dir, raw_text, tmp_path):
+    line = one_error(*run_cli("vectors", "export", tiny_encoder_dir, tmp_path / "vectors", raw_text,
+                              "--segmenter", "jieba", "--whitespace"))
+    assert "Give --whitespace or --segmenter, not both" in line
+    assert listing(tmp_path) == ["raw.txt"]
+
+
+@pytest.mark.parametrize("segmentation", [[], ["--whitespace"]])
+def test_vectors_export_flags_chinese_text_cut_as_english(run_cli, tiny_encoder_dir, data_dir, tmp_path, segmentation):
+    source = tmp_path / "zh.txt"
+    source.write_text((data_dir / "zh_text" / "xwlb_09.txt").read_text(encoding="utf8")[:20_000], encoding="utf8")
+    line = one_error(*run_cli("vectors", "export", tiny_encoder_dir, tmp_path / "vectors", source, *segmentation))
+    assert "of the words uncut" in line and "--segmenter jieba" in line
+    assert listing(tmp_path) == ["zh.txt"]
+
+
+def test_in_context_threshold_needs_both_labels(run_cli, data_dir, tmp_path):
+    records = [json.loads(line) for line in (data_dir / "wic" / "train.jsonl").read_text(encoding="utf8").splitlines()[:40]]
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in records if r["label"] == 1), encoding="utf8")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf8")
+    words = sorted({r[key] for r in records for key in ("target1", "target2")})
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text(f"{len(words)} 2\n" + "".join(f"{w} {i % 3} 1\n" for i, w in enumerate(words)), encoding="utf8")
+    line = one_error(*run_cli("vectors", "evaluate", vectors, "--in-context", dev, "--in-context-train", train))
+    assert "all have label 1: a cosine threshold needs pairs of both labels" in line
+
+
+@pytest.mark.parametrize("command", [["convert", "weibo"], ["tokenizer"]])
+def test_gbk_input_gets_the_gbk_hint(run_cli, tmp_path, command):
+    source = tmp_path / "gbk.txt"
+    source.write_bytes(WEIBO_LINES.encode("gbk"))
+    args = [*command, source, tmp_path / "out.spacy"] if command[0] == "convert" else [*command, tmp_path / "tok", source]
+    line = one_error(*run_cli(*args))
+    assert "iconv -f gbk -t utf8" in line and "latin1" not in line
+
+
+# Issue 22: our errors inside `spacy train` read as one line, as in our CLI.
+
+@pytest.fixture(scope="module")
+def ner_docs(data_dir, tmp_path_factory) -> Path:
+    from spacy_wv.corpus.conll import convert_conll
+
+    out = tmp_path_factory.mktemp("ner") / "ner.spacy"
+    convert_conll(data_dir / "conll2003" / "eng.testa", out, max_docs=2)
+    return out
+
+
+@pytest.fixture(scope="module")
+def short_encoder(tiny_tokenizer_dir, tmp_path_factory) -> Path:
+    """A BERT of 64 positions, as `pretrain --encoder.max_length 64` makes."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
+    out = tmp_path_factory.mktemp("short") / "encoder"
+    BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+STACKED_NER = REPO / "configs" / "ner_stacked.cfg"
+
+
+@pytest.mark.parametrize("encoder,overrides,message", [
+    ("", {}, "EncoderFeatures has no encoder directory: set its 'name' (e.g. --paths.encoder DIR)"),
+    ("missing", {}, "Encoder directory not found"),
+    ("notes", {}, "holds 1 other file(s) (notes.txt)"),
+    ("no_weights", {}, "No safetensors weights in"),
+    ("spacy_pipeline", {}, "holds a spaCy pipeline (config.cfg, meta.json)"),
+    ("tiny_encoder_dir", {"components.tok2vec.model.features.layers": [9]}, "Encoder layers [9] out of range"),
+    ("tiny_encoder_dir", {"components.tok2vec.model.features.combine": "bogus"}, "combine must be one of"),
+    ("short_encoder", {}, "max_pieces (128) is more than the 64 positions of the encoder"),
+])
+def test_spacy_train_raises_our_errors_unwrapped(ner_docs, tmp_path, request, encoder, overrides, message):
+    """What `spacy train` meets, in this process: a UserError, which the excepthook prints as one line."""
+    from spacy.cli.train import train
+
+    from spacy_wv.errors import UserError
+
+    if encoder in ("tiny_encoder_dir", "short_encoder", "spacy_pipeline"):
+        encoder = str(request.getfixturevalue(encoder))
+    elif encoder:
+        encoder = str(tmp_path / encoder)
+        if encoder.endswith("notes"):
+            (tmp_path / "notes").mkdir()
+            (tmp_path / "notes" / "notes.txt").write_text("mine", encoding="utf8")
+        elif encoder.endswith("no_weights"):
+            (tmp_path / "no_weights").mkdir()
+            (tmp_path / "no_weights" / "config.json").write_text('{"model_type": "bert"}', encoding="utf8")
+    with pytest.raises(UserError) as raised:
+        train(STACKED_NER, overrides={"paths.train": str(ner_docs), "paths.dev": str(ner_docs), "paths.encoder": encoder,
+                                      "training.max_steps": 1, **overrides})
+    assert message in str(raised.value)
+
+
+def test_spacy_train_prints_our_error_as_one_line(ner_docs, spacy_pipeline):
+    done = subprocess.run([sys.executable, "-m", "spacy", "train", str(STACKED_NER), "--paths.train", str(ner_docs),
+                           "--paths.dev", str(ner_docs), "--paths.encoder", str(spacy_pipeline)],
+                          capture_output=True, text=True, cwd=REPO)
+    line = one_error(done.returncode, done.stdout + done.stderr)
+    assert f"{spacy_pipeline} holds a spaCy pipeline (config.cfg, meta.json)" in line

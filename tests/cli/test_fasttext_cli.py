@@ -50,7 +50,7 @@ def test_refuses_a_directory_or_a_file_that_is_not_vectors(monkeypatch, capsys, 
     notes = tmp_path / "notes.txt"
     notes.write_text("my precious notes, not vectors\n")
     code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", notes, corpus)
-    assert code == 1 and "refusing to replace it" in printed
+    assert code == 1 and "exists and is not a word2vec text table" in printed
     assert notes.read_text() == "my precious notes, not vectors\n"
 
 

@@ -33,3 +33,34 @@ def test_label_smoothing_moves_targets_towards_uniform():
 def test_label_smoothing_out_of_range_is_a_user_error():
     with pytest.raises(UserError, match="label_smoothing"):
         _textcat(1.0)
+
+
+TEXTCAT_CONFIGS = ["textcat.cfg", "textcat_stacked.cfg", "textcat_baseline.cfg",
+                   "zh_textcat.cfg", "zh_textcat_stacked.cfg", "zh_textcat_baseline.cfg"]
+
+
+@pytest.mark.parametrize("name", TEXTCAT_CONFIGS)
+def test_every_textcat_config_scores_empty_texts_in_a_batch(name, tiny_encoder_dir):
+    """Issue 22: spaCy's reduce_max refused an empty doc among others."""
+    import torch
+    from spacy.util import load_config, load_model_from_config
+
+    from tests.project.tiny_pipelines import REPO
+
+    torch.set_num_threads(1)
+    config = load_config(REPO / "configs" / name, overrides={"paths.train": "x", "paths.dev": "y",
+                                                              "paths.encoder": str(tiny_encoder_dir)})
+    if "wv_vectors" in config["components"]:
+        config["components"]["wv_vectors"]["anisotropy"] = "none"  # two examples are too few for its statistics
+    nlp = load_model_from_config(config.interpolate(), auto_fill=True, validate=True)
+    examples = [Example.from_dict(nlp.make_doc(text), {"cats": {"pos": float(pos), "neg": float(not pos)}})
+                for text, pos in (("a great movie", True), ("a dull movie", False))]
+    nlp.initialize(lambda: examples)
+    empty = Example.from_dict(nlp.make_doc(""), {"cats": {"pos": 1.0, "neg": 0.0}})
+    nlp.update(examples + [empty])  # training takes an empty text too
+    texts = ["", "great movie", "   "]
+    docs = list(nlp.pipe(texts, batch_size=len(texts)))
+    assert docs[0].cats == nlp("").cats == {"pos": 0.0, "neg": 0.0}
+    for doc, text in zip(docs[1:], texts[1:]):
+        alone = nlp(text).cats
+        assert set(doc.cats) == {"pos", "neg"} and all(doc.cats[label] == pytest.approx(alone[label], abs=1e-5) for label in alone)

@@ -198,3 +198,72 @@ def test_batched_pipe_gives_the_same_vectors_as_one_doc_at_a_time(nlp, conll_sen
         if len(alone):
             assert numpy.allclose(doc.tensor, alone.tensor, atol=1e-5)
             assert doc[0].similarity(doc[-1]) == pytest.approx(alone[0].similarity(alone[-1]), abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def stacked_nlp(tiny_encoder_dir):
+    """configs/ner_stacked.cfg (untrained) beside a static vectors table, whose
+    vectors `token.vector` would fall back to without the hooks."""
+    import torch
+    from spacy.training import Example
+    from spacy.util import load_config, load_model_from_config
+
+    from tests.project.tiny_pipelines import REPO
+
+    torch.set_num_threads(1)
+    config = load_config(REPO / "configs" / "ner_stacked.cfg", overrides={
+        "paths.train": "x", "paths.dev": "y", "paths.encoder": str(tiny_encoder_dir), "components.wv_vectors.anisotropy": "none"})
+    nlp = load_model_from_config(config.interpolate(), auto_fill=True, validate=True)
+    example = Example.from_dict(nlp.make_doc("Peter Blackburn visited Brussels ."), {"entities": [(0, 15, "PER"), (24, 32, "LOC")]})
+    nlp.initialize(lambda: [example])
+    return with_static_vectors(nlp)
+
+
+@pytest.fixture(scope="module")
+def transformer_nlp(tiny_encoder_dir):
+    return with_static_vectors(build(tiny_encoder_dir))
+
+
+def with_static_vectors(nlp):
+    nlp.vocab.reset_vectors(width=16)
+    for word in ("bank", "river", "rates", "The"):
+        nlp.vocab.set_vector(word, numpy.ones(16, dtype="float32"))
+    return nlp
+
+
+VECTOR_TEXTS = ["The bank raised rates .", "We sat on the river bank .", "", "Gold rose ."]
+
+
+def assert_same_vectors(docs, expected):
+    for doc, want in zip(docs, expected):
+        assert doc.text == want.text and doc.tensor.shape == want.tensor.shape
+        for token, wanted in zip(doc, want):
+            assert token.vector.shape == wanted.vector.shape and numpy.allclose(token.vector, wanted.vector, atol=1e-5)
+        if len(doc) > 1:
+            assert doc[0].similarity(doc[1]) == pytest.approx(want[0].similarity(want[1]), abs=1e-5)
+            assert numpy.allclose(doc[:2].vector, want[:2].vector, atol=1e-5)
+
+
+@pytest.mark.parametrize("pipeline", ["transformer_nlp", "stacked_nlp"])
+def test_vectors_are_the_same_after_pipe_with_two_processes(pipeline, request):
+    """Issue 22: docs came back from the worker processes with token.vector read from the static table."""
+    nlp = request.getfixturevalue(pipeline)
+    expected = [nlp(text) for text in VECTOR_TEXTS]
+    assert expected[0][1].vector.shape == (64,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # W109 from the workers: we put the hooks back
+        docs = list(nlp.pipe(VECTOR_TEXTS, n_process=2, batch_size=1))
+    assert_same_vectors(docs, expected)
+
+
+@pytest.mark.parametrize("store_user_data", [True, False])
+def test_restore_gives_vectors_back_after_a_docbin_round_trip(stacked_nlp, store_user_data):
+    nlp = stacked_nlp
+    expected = [nlp(text) for text in VECTOR_TEXTS]
+    expected[0].ents = [expected[0].char_span(4, 8, label="ORG")]  # an annotation of the user's, to be kept
+    doc_bin = DocBin(store_user_data=store_user_data, docs=expected)
+    docs = list(DocBin().from_bytes(doc_bin.to_bytes()).get_docs(nlp.vocab))
+    assert docs[0][1].vector.shape == (16,)  # the static table: what a round trip leaves
+    docs = list(nlp.get_pipe("wv_vectors").restore(nlp, docs))
+    assert_same_vectors(docs, expected)
+    assert [(e.text, e.label_) for e in docs[0].ents] == [("bank", "ORG")]
