@@ -23,7 +23,6 @@ from spacy_wv.pretraining.encoder import DROPOUT_FIELDS
 NER_LISTENER = "components.ner.model.tok2vec"
 TEXTCAT_LISTENER = "components.textcat.model.tok2vec"
 STOCK_LISTENER = '"spacy-transformers.TransformerListener.v1"'
-MIX_LISTENER_V2 = '"spacy_wv.ScalarMixListener.v2"'
 
 
 # The encoder's own dropout: spaCy's `training.dropout` only reaches thinc Dropout
@@ -47,8 +46,8 @@ def _ablations(train_path: Path, encoder: Path) -> Dict[str, Dict[str, Dict[str,
         },
         # The mix starting at 65% on the last layer instead of an even average.
         "mix-init-last": {
-            "ner": {f"{NER_LISTENER}.@architectures": MIX_LISTENER_V2},
-            "textcat": {f"{TEXTCAT_LISTENER}.@architectures": MIX_LISTENER_V2},
+            "ner": {f"{NER_LISTENER}.last_layer_logit": 2.0},
+            "textcat": {f"{TEXTCAT_LISTENER}.last_layer_logit": 2.0},
         },
         **{f"pooling-{mode}": {"ner": {f"{NER_LISTENER}.pooling.mode": mode},
                                "textcat": {f"{TEXTCAT_LISTENER}.pooling.mode": mode}}

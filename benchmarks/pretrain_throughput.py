@@ -58,6 +58,20 @@ def matmul_peak(width: int, rows: int, seconds: float = 3.0) -> float:
     return 2 * rows * width * 4 * width * n / (time.perf_counter() - started)
 
 
+def cuda_bf16_peak(size: int = 8192, repeats: int = 10) -> float:
+    """FLOP/s of a bf16 size^3 matrix product on the GPU: the mean of `repeats` after 3 warm-ups."""
+    a = torch.randn(size, size, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(size, size, device="cuda", dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    torch.cuda.synchronize()
+    return 2 * size**3 * repeats / (time.perf_counter() - started)
+
+
 def flops_per_token(model, settings) -> float:
     embeddings = sum(p.numel() for n, p in model.named_parameters() if "embeddings" in n)
     body = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("cls.")) - embeddings
@@ -119,10 +133,11 @@ def grouped_examples(tokenizer, shard_dir: Path, seq_len: int, n: int):
     return [{"input_ids": stream[i:i + seq_len]} for i in range(0, n * seq_len, seq_len) if i + seq_len <= len(stream)]
 
 
-def run_trainer(settings, tokenizer, examples, steps: int, skip: int) -> float:
+def run_trainer(settings, tokenizer, examples, steps: int, skip: int, compile: bool = False) -> float:
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainerCallback, TrainingArguments
 
     training = settings.training
+    on_gpu = torch.cuda.is_available()  # bf16 autocast there, as our loop's precision "auto"/"bf16"
     batch_seqs = training.batch_tokens // training.seq_len
     real_tokens_per_step = batch_seqs * float(np.mean([len(e["input_ids"]) for e in examples]))
 
@@ -131,6 +146,8 @@ def run_trainer(settings, tokenizer, examples, steps: int, skip: int) -> float:
             self.times = []
 
         def on_step_end(self, args, state, control, **kwargs):
+            if on_gpu:  # the step's kernels may still be queued
+                torch.cuda.synchronize()
             self.times.append(time.perf_counter())
 
     torch.manual_seed(training.seed)
@@ -141,8 +158,8 @@ def run_trainer(settings, tokenizer, examples, steps: int, skip: int) -> float:
             output_dir=tmp, max_steps=steps, per_device_train_batch_size=batch_seqs, learning_rate=opt.lr,
             adam_beta1=opt.betas[0], adam_beta2=opt.betas[1], adam_epsilon=opt.eps, weight_decay=opt.weight_decay,
             max_grad_norm=opt.grad_clip, warmup_steps=min(settings.schedule.warmup_steps, steps), lr_scheduler_type="cosine",
-            save_strategy="no", logging_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
-            seed=training.seed, disable_tqdm=True,
+            save_strategy="no", logging_strategy="no", report_to=[], use_cpu=not on_gpu, bf16=on_gpu,
+            torch_compile=compile, dataloader_num_workers=0, seed=training.seed, disable_tqdm=True,
         )
         collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=settings.objective.mask_rate)
         step_times = StepTimes()

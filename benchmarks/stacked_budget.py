@@ -79,6 +79,11 @@ def system_overrides(encoder: Optional[str], vectors: Optional[str]) -> Dict[str
     return overrides
 
 
+def phase(what: str, began: float) -> None:
+    """Where a run's time goes, in its log (the GPU kit's steps have hard time limits)."""
+    print(f"run_one: {what} at {time.perf_counter() - began:.1f} s", flush=True)
+
+
 def run_one(spec: dict) -> dict:
     """Train one system in this process; returns its row."""
     import spacy
@@ -87,13 +92,18 @@ def run_one(spec: dict) -> dict:
     from spacy.training.loop import create_train_batches, train_while_improving
     from spacy.util import load_config, registry, resolve_dot_names
 
+    if spec.get("gpu_id") is not None:  # benchmarks/gpu/run.py; before any model is built
+        spacy.require_gpu(spec["gpu_id"])
     kind = TASKS[spec["task"]][0]
     suffix, uses_encoder, uses_vectors = SYSTEMS[spec["system"]]
     overrides = {"paths.train": spec["train"], "paths.dev": spec["dev"], "system.seed": spec["seed"],
                  "training.seed": spec["seed"],
-                 **system_overrides(spec["encoder"] if uses_encoder else None, spec["vectors"] if uses_vectors else None)}
+                 **system_overrides(spec["encoder"] if uses_encoder else None, spec["vectors"] if uses_vectors else None),
+                 **spec.get("overrides", {})}
     config = load_config(REPO / "configs" / f"{kind}{suffix}.cfg", overrides=overrides, interpolate=False)
+    began = time.perf_counter()
     nlp = init_nlp(config)
+    phase("initialized", began)
     features = nlp.get_pipe("tok2vec").model.get_ref("features") if uses_encoder and suffix == "_stacked" else None
     cache = features.shims[0].cache if features is not None else None
     if cache is not None:
@@ -130,6 +140,8 @@ def run_one(spec: dict) -> dict:
         now = time.perf_counter()
         step_times.setdefault(info["epoch"], []).append(now - last)
         last, words = now, info["words"]
+        if info["step"] == 0:
+            phase("first step", began)
         fraction = progress(now - start, info["step"] + 1)
         if fraction >= 1.0:
             break
@@ -137,7 +149,9 @@ def run_one(spec: dict) -> dict:
     train_s = time.perf_counter() - start
     steps = sum(len(t) for t in step_times.values())
     dev_examples = list(dev_corpus(nlp))
+    phase(f"trained {steps} steps", began)
     score = nlp.evaluate(dev_examples)[SCORE_KEYS[kind]]
+    phase("evaluated", began)
     later = [t for epoch, times in step_times.items() if epoch >= 1 for t in times]
     with tempfile.TemporaryDirectory() as tmp:
         nlp.to_disk(tmp)
@@ -148,6 +162,7 @@ def run_one(spec: dict) -> dict:
     for _ in loaded.pipe(texts, batch_size=64):
         pass
     infer_s = time.perf_counter() - t0
+    phase("reloaded and timed inference", began)
     return {
         **{k: spec[k] for k in ("task", "system", "seed")}, "score": float(score), "steps": steps,
         "epochs": max(step_times) + 1 if step_times else 0, "train_s": round(train_s, 1),

@@ -1,8 +1,17 @@
+import os
 import signal
 import sys
 
-from ..errors import UserError, fail_line
-from ._app import app, vectors_app
+# Our commands never reach a model hub: every model is pretrained locally, and a mistyped
+# path must fail at once instead of after network retries. Set here, in our own entry
+# point, before anything imports huggingface_hub, and not on `import spacy_wv`: a process
+# that loads one of our pipelines keeps its own hub settings.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from ..errors import UserError, fail_line  # noqa: E402
+from ._app import app, vectors_app  # noqa: E402
 
 # Each module registers its commands on `app` (or `vectors_app`) when imported.
 from . import tokenizer, encode, pretrain, convert, vectors, fasttext, report  # noqa: F401,E402

@@ -10,6 +10,7 @@ from thinc.api import Linear, Model
 from thinc.types import Floats2d
 
 from ..errors import UserError
+from .encoder_inference import check_quantize
 from .frozen_encoder import FrozenEncoderShim, check_layers_arg
 from .scalar_mix import ScalarMix
 
@@ -32,6 +33,7 @@ def EncoderFeatures(
     max_pieces: int = 128,
     batch_pieces: int = 8192,
     cache_mb: float = 2048,
+    quantize: Optional[str] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Per-token features from the encoder directory `name` (any local BERT, RoBERTa,
     ModernBERT or ELECTRA directory with safetensors weights and a fast tokenizer).
@@ -46,6 +48,9 @@ def EncoderFeatures(
     cache_mb: memory for cached features (float16, least recently used out first);
         0 disables the cache. Only a training run caches: a pipeline loaded from disk
         runs the encoder on every call.
+    quantize: null, or "int8" to run the encoder's Linear layers in int8 (CPU; the
+        pipeline still stores fp32 weights). Layers above the highest one in `layers`
+        never run, quantized or not.
     """
     if combine not in COMBINE_MODES:
         raise UserError(f"EncoderFeatures combine must be one of {COMBINE_MODES}, got {combine!r}")
@@ -58,7 +63,7 @@ def EncoderFeatures(
         raise UserError(f"EncoderFeatures cache_mb must be >= 0, got {cache_mb}")
     shim = FrozenEncoderShim({
         "layers": None if layers is None else check_layers_arg(layers), "max_pieces": max_pieces,
-        "batch_pieces": batch_pieces, "cache_mb": cache_mb,
+        "batch_pieces": batch_pieces, "cache_mb": cache_mb, "quantize": check_quantize(quantize),
     })
     sublayers = [ScalarMix(), Linear(nO=width)] if combine == "mix" else [Linear(nO=width)]
     return Model("encoder_features", forward, init=init, layers=sublayers, shims=[shim], dims={"nO": width},

@@ -19,6 +19,7 @@ from thinc.shims import Shim
 
 from ..errors import UserError
 from ..outputs import describe_dir
+from .encoder_inference import keep_layers, quantize_int8
 
 # Files of a model directory worth carrying; weights only as safetensors (never pickles).
 MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".txt", ".model")
@@ -101,13 +102,18 @@ class FrozenEncoderShim(Shim):
     `cfg`: `layers` (indices into the hidden states, embeddings = 0; made non-negative
     once the encoder is loaded), `max_pieces`
     (window length including the start token), `batch_pieces` (padded pieces per
-    forward pass) and `cache_mb`.
+    forward pass), `cache_mb` and `quantize` (null or "int8").
+
+    Loading keeps the model directory's files (fp32 safetensors) for serialization, and
+    runs a model cut to the highest layer used and, with `quantize`, quantized.
     """
 
     def __init__(self, cfg: dict):
         super().__init__(None, config=cfg)
         self.tokenizer = None
         self.fingerprint = ""
+        self.files: Dict[str, bytes] = {}  # the model directory, as saved with the pipeline
+        self._n_hidden_states = 0
         self.cache = FeatureCache(int(cfg["cache_mb"] * 2**20))
         # Only a run that built the model from a directory (training) caches; a pipeline
         # loaded from disk runs the encoder on every call.
@@ -119,17 +125,29 @@ class FrozenEncoderShim(Shim):
 
     @property
     def n_hidden_states(self) -> int:
-        return self._model.config.num_hidden_layers + 1
+        """Of the encoder as saved (embeddings + every layer), whatever runs."""
+        return self._n_hidden_states
 
     @property
     def width(self) -> int:
         return self._model.config.hidden_size
 
     def load(self, path: Path) -> None:
-        self._model, self.tokenizer = load_encoder_dir(path)
+        path = Path(path)
+        model, tokenizer = load_encoder_dir(path)
+        self.files = {f.name: f.read_bytes() for f in sorted(path.iterdir())
+                      if f.is_file() and f.suffix in MODEL_FILE_SUFFIXES}
+        self._set_model(model, tokenizer, path)
         self.fingerprint = fingerprint_dir(path)
+
+    def _set_model(self, model, tokenizer, source) -> None:
+        self._model, self.tokenizer = model, tokenizer
+        self._n_hidden_states = model.config.num_hidden_layers + 1
         self._check_layers()
-        self._check_max_pieces(path)
+        self._check_max_pieces(source)
+        keep_layers(self._model, max(self.cfg["layers"]))
+        if self.cfg.get("quantize") == "int8":
+            self._model = quantize_int8(self._model)
 
     def _check_layers(self) -> None:
         n = self.n_hidden_states
@@ -228,23 +246,19 @@ class FrozenEncoderShim(Shim):
         """Frozen: nothing to update."""
 
     def to_device(self, device_type: str, device_id: int) -> None:
+        if device_type != "cpu" and self.cfg.get("quantize"):
+            raise UserError("EncoderFeatures quantize = \"int8\" runs on CPU only; set it to null to use a GPU.")
         if self._model is not None:
             self._model.to("cpu" if device_type == "cpu" else f"cuda:{device_id}")
 
     def copy(self) -> "FrozenEncoderShim":
         copied = FrozenEncoderShim(self.cfg)
         copied._model, copied.tokenizer, copied.fingerprint = self._model, self.tokenizer, self.fingerprint
+        copied.files, copied._n_hidden_states = self.files, self._n_hidden_states
         return copied
 
     def to_bytes(self) -> bytes:
-        if self._model is None:
-            return srsly.msgpack_dumps({"files": {}})
-        with tempfile.TemporaryDirectory() as tmp:
-            self._model.save_pretrained(tmp, safe_serialization=True)
-            self.tokenizer.save_pretrained(tmp)
-            files = {f.name: f.read_bytes() for f in Path(tmp).iterdir()
-                     if f.is_file() and f.suffix in MODEL_FILE_SUFFIXES}
-        return srsly.msgpack_dumps({"files": files, "fingerprint": self.fingerprint})
+        return srsly.msgpack_dumps({"files": self.files, "fingerprint": self.fingerprint} if self.files else {"files": {}})
 
     def from_bytes(self, data: bytes) -> "FrozenEncoderShim":
         msg = srsly.msgpack_loads(data)
@@ -253,9 +267,9 @@ class FrozenEncoderShim(Shim):
         with tempfile.TemporaryDirectory() as tmp:
             for name, content in msg["files"].items():
                 (Path(tmp) / Path(name).name).write_bytes(content)
-            self._model, self.tokenizer = load_encoder_dir(Path(tmp))
-        self._check_layers()
-        self._check_max_pieces("saved in the pipeline")
+            model, tokenizer = load_encoder_dir(Path(tmp))
+        self.files = dict(msg["files"])
+        self._set_model(model, tokenizer, "saved in the pipeline")
         self.fingerprint = msg["fingerprint"]
         self.caching = False
         self.cache.clear()

@@ -15,24 +15,17 @@ from thinc.api import Model, chain
 from thinc.types import Floats2d, Ragged
 from transformers.file_utils import ModelOutput
 
-from .scalar_mix import ScalarMix, ScalarMix_v2
+from .scalar_mix import ScalarMix
 
 HIDDEN_GRAD_KEY = "hidden_state_{}"
 
 
 @registry.architectures("spacy_wv.ScalarMixListener.v1")
 def ScalarMixListener(
-    pooling: Model[Ragged, Floats2d], grad_factor: float = 1.0, upstream: str = "*",
+    pooling: Model[Ragged, Floats2d], grad_factor: float = 1.0, upstream: str = "*", last_layer_logit: float = 0.0,
 ) -> Model[List[Doc], List[Floats2d]]:
-    return _mix_listener(ScalarMix(), pooling, grad_factor, upstream)
-
-
-@registry.architectures("spacy_wv.ScalarMixListener.v2")
-def ScalarMixListener_v2(
-    pooling: Model[Ragged, Floats2d], grad_factor: float = 1.0, upstream: str = "*", last_layer_logit: float = 2.0,
-) -> Model[List[Doc], List[Floats2d]]:
-    """As v1, with the mix starting weighted towards the last layer (spacy_wv.ScalarMix.v2)."""
-    return _mix_listener(ScalarMix_v2(last_layer_logit), pooling, grad_factor, upstream)
+    """`last_layer_logit` > 0 starts the mix weighted towards the last layer (ScalarMix)."""
+    return _mix_listener(ScalarMix(last_layer_logit), pooling, grad_factor, upstream)
 
 
 def _mix_listener(mix: Model, pooling: Model, grad_factor: float, upstream: str) -> Model[List[Doc], List[Floats2d]]:

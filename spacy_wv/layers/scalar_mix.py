@@ -1,28 +1,18 @@
 """ELMo's scalar mix: gamma * sum_l softmax(w)_l * h_l over the hidden layers."""
-from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats1d, Floats2d, Floats3d
 
 
-@registry.architectures("spacy_wv.ScalarMix.v1")
-def ScalarMix() -> Model[Floats3d, Floats2d]:
+def ScalarMix(last_layer_logit: float = 0.0) -> Model[Floats3d, Floats2d]:
     """Input (n_layers, n_rows, width). The number of layers is taken from the first
-    batch; weights start equal (zeros before the softmax), gamma at 1."""
+    batch; gamma starts at 1, and the weights start equal (zeros before the softmax) but
+    for the last layer's, `last_layer_logit` above the others. With fine-tuning learning
+    rates the mix weights move slowly (Adam steps of ~lr each), so where the mix starts is
+    close to where it stays: an even average dilutes the last layer with the embeddings
+    and lower layers, while 2.0 over five layers starts near spacy-transformers'
+    last-layer listener (65% on the last) and can still learn to draw on the others."""
     return Model("scalar_mix", forward, init=init, params={"weights": None, "gamma": None}, dims={"nL": None},
-                 attrs={"last_layer_logit": 0.0})
-
-
-@registry.architectures("spacy_wv.ScalarMix.v2")
-def ScalarMix_v2(last_layer_logit: float = 2.0) -> Model[Floats3d, Floats2d]:
-    """As v1, but the last layer's weight starts `last_layer_logit` above the others
-    (before the softmax). With fine-tuning learning rates the mix weights move slowly
-    (Adam steps of ~lr each), so where the mix starts is close to where it stays: v1's
-    even average dilutes the last layer with the embeddings and lower layers; v2 starts
-    near spacy-transformers' last-layer listener (2.0 over five layers: 65% on the last)
-    and can still learn to draw on the others."""
-    model = ScalarMix()
-    model.attrs["last_layer_logit"] = last_layer_logit
-    return model
+                 attrs={"last_layer_logit": last_layer_logit})
 
 
 def init(model: Model, X=None, Y=None) -> None:

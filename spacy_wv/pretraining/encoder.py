@@ -33,10 +33,6 @@ class EncoderSpec:
     max_length: int
     dropout: float
 
-    @property
-    def is_causal(self) -> bool:
-        return self.family in CAUSAL_FAMILIES
-
     def adapt_tokenizer(self, tokenizer) -> None:
         """ModernBERT's forward takes no token_type_ids: a tokenizer saved beside it must
         not produce them, or spacy-transformers (which passes all of them) fails."""

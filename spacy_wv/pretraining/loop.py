@@ -277,11 +277,14 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
         print(row(TABLE_HEADER, widths=TABLE_WIDTHS))
     bar = tqdm(total=training.max_steps, initial=step, desc="pretrain", unit="step", disable=not env.is_main, dynamic_ncols=True)
     # The loss stays on the device until a log step: reading it each step would sync a GPU.
-    window_loss, window_steps, window_tokens, window_time = torch.zeros((), device=env.device), 0, 0, 0.0
+    window_loss, window_steps, window_tokens = torch.zeros((), device=env.device), 0, 0
     last_row: Dict = {}
     done = finished()
     while not done:
-        step_started = time.perf_counter()
+        if window_steps == 0:
+            # Wall clock from here to the log step's loss read, which waits for the GPU:
+            # summing per-step times would miss the kernels still queued when a step returns.
+            window_started = time.perf_counter()
         step += 1
         lr = base_lr * settings.schedule(step, progress())
         for group in optimizer.param_groups:
@@ -304,17 +307,17 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
         tokens += training.batch_tokens
         window_steps += 1
         window_tokens += training.batch_tokens
-        window_time += time.perf_counter() - step_started
         done = finished()
         bar.update(1)
 
         record: Dict = {}
         if step % training.log_every == 0 or done:
             mean_loss = float(all_reduce_sum(env, (window_loss / window_steps).reshape(1))[0]) / env.world_size
+            window_time = time.perf_counter() - window_started
             record = {"step": step, "tokens": tokens, "loss": mean_loss, "lr": lr,
                       "tokens_per_s": window_tokens / max(window_time, 1e-9), "elapsed_s": elapsed()}
             bar.set_postfix(loss=f"{mean_loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{record['tokens_per_s']:.0f}")
-            window_loss, window_steps, window_tokens, window_time = torch.zeros((), device=env.device), 0, 0, 0.0
+            window_loss, window_steps, window_tokens = torch.zeros((), device=env.device), 0, 0
         if (step % training.eval_every == 0 or done) and len(run.corpus.eval):
             if env.is_main:
                 record = {"step": step, "tokens": tokens, "lr": lr, "elapsed_s": elapsed(), **record}

@@ -185,15 +185,10 @@ class CausalLM:
 
 
 @registry.misc("spacy_wv.MaskedLM.v1")
-def masked_lm(mask_rate: float = 0.15, mask_token_prob: float = 0.8, random_token_prob: float = 0.1, whole_word: bool = True) -> MaskedLM:
-    return masked_lm_v2(mask_rate, mask_token_prob, random_token_prob, whole_word, segmenter=None)
-
-
-@registry.misc("spacy_wv.MaskedLM.v2")
-def masked_lm_v2(mask_rate: float = 0.15, mask_token_prob: float = 0.8, random_token_prob: float = 0.1, whole_word: bool = True,
-                 segmenter: Optional[str] = None) -> MaskedLM:
-    """v1 plus `segmenter` ("jieba" or "char"): with whole_word, runs of CJK characters
-    are cut into words by it and a word's characters are masked together (Chinese wwm)."""
+def masked_lm(mask_rate: float = 0.15, mask_token_prob: float = 0.8, random_token_prob: float = 0.1, whole_word: bool = True,
+              segmenter: Optional[str] = None) -> MaskedLM:
+    """`segmenter` ("jieba" or "char"): with whole_word, runs of CJK characters are cut
+    into words by it and a word's characters are masked together (Chinese wwm)."""
     if segmenter is not None:
         from ..corpus.segment import SEGMENTERS
 

@@ -36,7 +36,7 @@ from torch.nn import functional as F
 
 from ..errors import UserError
 from .encoder import MASKED_FAMILIES, EncoderSpec
-from .objectives import IGNORE_INDEX, check_family, masked_lm_v2
+from .objectives import IGNORE_INDEX, check_family, masked_lm
 
 # Label of a token the discriminator judges but the generator does not predict (not
 # masked); masked tokens carry their original id, special tokens IGNORE_INDEX.
@@ -155,7 +155,7 @@ class ReplacedTokenDetection:
                  discriminator_weight: float, generator_loss_weight: float, whole_word: bool, segmenter: Optional[str]):
         # Masking is MLM's (whole words, never special tokens), all as [MASK]: the
         # generator's samples are the corruption, so there are no random/kept tokens.
-        self.masking = masked_lm_v2(mask_rate, 1.0, 0.0, whole_word, segmenter)
+        self.masking = masked_lm(mask_rate, 1.0, 0.0, whole_word, segmenter)
         self.generator_width_ratio = generator_width_ratio
         self.generator_depth = generator_depth
         self.discriminator_weight = discriminator_weight
@@ -197,7 +197,7 @@ def replaced_token_detection(mask_rate: float = 0.15, generator_width_ratio: flo
     discriminator's (ELECTRA: 1/4 to 1/2 works best; 1 trains a generator too strong to
     learn from); `generator_depth` null: the discriminator's depth; `discriminator_weight`:
     ELECTRA's lambda (50), as the binary loss is far smaller than the MLM loss. `segmenter`
-    as in MaskedLM.v2 (Chinese whole-word masking)."""
+    as in MaskedLM.v1's (Chinese whole-word masking)."""
     if not 0.0 < generator_width_ratio <= 1.0:
         raise UserError(f"[objective] generator_width_ratio must be in (0, 1], got {generator_width_ratio}.")
     if generator_depth is not None and generator_depth <= 0:

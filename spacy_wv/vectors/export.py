@@ -525,14 +525,9 @@ def _word_ids(batch_words: List[List[str]], offsets: numpy.ndarray, special: num
     return word_ids
 
 
-def postprocess(table: numpy.ndarray, center: bool, remove_pcs: int) -> numpy.ndarray:
-    """Mean-centering, then removing the projections on the top `remove_pcs` principal
-    components ("all-but-the-top", Mu & Viswanath 2018; it implies centering)."""
-    mean, components = postprocess_fit(table, center, remove_pcs)
-    return postprocess_apply(table, mean, components)
-
-
 def postprocess_fit(table: numpy.ndarray, center: bool, remove_pcs: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """The mean and the top `remove_pcs` principal components that postprocess_apply removes
+    ("all-but-the-top", Mu & Viswanath 2018; it implies centering)."""
     if remove_pcs < 0 or remove_pcs >= min(table.shape):
         raise UserError(f"--remove-pcs must be between 0 and {min(table.shape) - 1}, got {remove_pcs}")
     mean = table.mean(axis=0).astype("float32") if (center or remove_pcs) else numpy.zeros(table.shape[1], dtype="float32")

@@ -9,7 +9,7 @@ encoder named in `export.json` (or the one passed in) and mapped into the table'
 """
 import json
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy
 
@@ -103,6 +103,3 @@ class WordVectors:
             for i in missing:
                 vectors[i], found[i] = self._cache[keys[i]], True
         return vectors, found
-
-    def words_and_table(self) -> Tuple[List[str], numpy.ndarray]:
-        return self.table.words, self.table.table

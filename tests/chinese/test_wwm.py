@@ -7,7 +7,7 @@ from transformers import AutoTokenizer
 from spacy_wv.corpus.segment import get_segmenter
 from spacy_wv.errors import UserError
 from spacy_wv.pretraining.chinese_wwm import segment_starts
-from spacy_wv.pretraining.objectives import IGNORE_INDEX, masked_lm, masked_lm_v2
+from spacy_wv.pretraining.objectives import IGNORE_INDEX, masked_lm
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def _partially_masked(tokenizer, batch, labels):
 
 
 def test_jieba_words_are_masked_whole(tokenizer, batch):
-    objective = masked_lm_v2(mask_rate=0.3, segmenter="jieba")
+    objective = masked_lm(mask_rate=0.3, segmenter="jieba")
     objective.bind(tokenizer, tokenizer.sep_token_id)
     _, labels = objective.make_batch(batch, torch.Generator().manual_seed(0))
     partial, multi = _partially_masked(tokenizer, batch, labels)
@@ -79,4 +79,4 @@ def test_segment_starts():
 
 def test_unknown_segmenter_is_a_config_error():
     with pytest.raises(UserError, match="segmenter"):
-        masked_lm_v2(segmenter="ltp")
+        masked_lm(segmenter="ltp")

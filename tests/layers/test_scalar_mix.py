@@ -1,6 +1,6 @@
 import numpy
 
-from spacy_wv.layers.scalar_mix import ScalarMix, ScalarMix_v2
+from spacy_wv.layers.scalar_mix import ScalarMix
 
 X = numpy.random.default_rng(0).normal(size=(3, 4, 5)).astype("f")
 
@@ -47,8 +47,8 @@ def test_layer_count_comes_from_the_first_batch():
     assert model.get_dim("nL") == 3 and model.get_param("weights").shape == (3,)
 
 
-def test_v2_starts_weighted_towards_the_last_layer():
-    model = ScalarMix_v2(last_layer_logit=2.0)
+def test_last_layer_logit_starts_the_mix_on_the_last_layer():
+    model = ScalarMix(last_layer_logit=2.0)
     model.initialize(X=X)
     probs = numpy.asarray([1.0, 1.0, numpy.exp(2.0)]) / (2 + numpy.exp(2.0))
     numpy.testing.assert_allclose(model.predict(X), numpy.tensordot(probs, X, axes=(0, 0)), rtol=1e-5)

@@ -29,10 +29,7 @@ def test_config_builds_its_pipeline(name):
 REGISTERED = {
     "architectures": {
         "spacy_wv.SubwordPooling.v1": {"mode": "first_last"},
-        "spacy_wv.ScalarMix.v1": {},
-        "spacy_wv.ScalarMixListener.v1": {"pooling": {"@architectures": "spacy_wv.SubwordPooling.v1", "mode": "mean"}},
-        "spacy_wv.ScalarMix.v2": {"last_layer_logit": 1.0},
-        "spacy_wv.ScalarMixListener.v2": {"pooling": {"@architectures": "spacy_wv.SubwordPooling.v1", "mode": "first"},
+        "spacy_wv.ScalarMixListener.v1": {"pooling": {"@architectures": "spacy_wv.SubwordPooling.v1", "mode": "mean"},
                                           "last_layer_logit": 3.0},
         "spacy_wv.TransformerModel.v1": {
             "name": "any-dir", "embedding_noise": 0.1,
@@ -63,10 +60,42 @@ def test_registered_function_resolves(registry_name, func):
         assert callable(log_step) and callable(finalize)
 
 
-def test_entry_points_declare_every_registered_name():
-    from importlib.metadata import entry_points
+# setup.cfg's entry point groups and the spaCy registries they fill.
+ENTRY_POINT_REGISTRIES = {"spacy_architectures": "architectures", "spacy_misc": "misc", "spacy_factories": "factories",
+                          "spacy_loggers": "loggers", "spacy_augmenters": "augmenters"}
 
-    declared = {ep.name for group in ("spacy_architectures", "spacy_augmenters", "spacy_loggers", "spacy_factories")
-                for ep in entry_points(group=group)}
-    wanted = {f for fs in REGISTERED.values() for f in fs} | {"spacy_wv.EntitySwapAugmenter.v1", "wv_textcat"}
-    assert wanted <= declared
+
+def our_entry_points():
+    from importlib.metadata import distribution
+
+    return [ep for ep in distribution("spacy_wv").entry_points if ep.group in ENTRY_POINT_REGISTRIES]
+
+
+def test_every_entry_point_loads_the_function_its_registry_holds():
+    """What spacy.load finds without importing us is what the decorators register."""
+    import importlib
+
+    for ep in our_entry_points():
+        module, _, attr = ep.value.partition(":")
+        target = getattr(importlib.import_module(module), attr)
+        assert getattr(registry, ENTRY_POINT_REGISTRIES[ep.group]).get(ep.name) is target, ep
+
+
+def test_every_registered_function_of_ours_has_an_entry_point():
+    import pkgutil
+
+    import spacy_wv
+
+    for module in pkgutil.walk_packages(spacy_wv.__path__, "spacy_wv."):
+        if not module.name.startswith("spacy_wv.cli"):
+            __import__(module.name)
+    declared = {(ENTRY_POINT_REGISTRIES[ep.group], ep.name) for ep in our_entry_points()}
+    registered = set()
+    for registry_name in set(ENTRY_POINT_REGISTRIES.values()) - {"factories"}:
+        for name, func in getattr(registry, registry_name).get_all().items():
+            if getattr(func, "__module__", "").startswith("spacy_wv."):
+                registered.add((registry_name, name))
+    assert registered, "no function of ours found in the registries"
+    assert registered <= declared, registered - declared
+    for name in ("wv_vectors", "wv_textcat"):
+        assert ("factories", name) in declared

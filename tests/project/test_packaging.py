@@ -21,12 +21,32 @@ def _run(cmd, **kwargs):
     return result
 
 
+# Both packages run their encoder in int8: quantizing happens when a pipeline loads, so
+# setting it in a trained pipeline's config is all that packaging int8 takes.
+QUANTIZE_SETTING = {PACKAGE: ("transformer", "model"), STACKED_PACKAGE: ("tok2vec", "model", "features")}
+
+
+def int8_copy(pipeline: Path, out: Path, component_path) -> Path:
+    from spacy.util import load_config
+
+    shutil.copytree(pipeline, out)
+    config = load_config(out / "config.cfg", interpolate=False)
+    section = config["components"]
+    for key in component_path:
+        section = section[key]
+    section["quantize"] = "int8"
+    config.to_disk(out / "config.cfg")
+    return out
+
+
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory, data_dir, tiny_encoder_dir, text_slice):
-    """The fine-tuned and the stacked (CNN + fastText + frozen encoder) NER pipelines."""
+    """The fine-tuned and the stacked (CNN + fastText + frozen encoder) NER pipelines, int8."""
     vectors = tiny_fasttext_vectors(tmp_path_factory, text_slice)
-    pipelines = {PACKAGE: tiny_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir),
-                 STACKED_PACKAGE: tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir, vectors)}
+    trained = {PACKAGE: tiny_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir),
+               STACKED_PACKAGE: tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir, vectors)}
+    copies = tmp_path_factory.mktemp("int8")
+    pipelines = {name: int8_copy(path, copies / name, QUANTIZE_SETTING[name]) for name, path in trained.items()}
     out = tmp_path_factory.mktemp("packages")
     # No index: `python -m build` cannot fetch setuptools for an isolated build, and
     # spacy package falls back to building with the installed setuptools.
@@ -78,12 +98,19 @@ def test_installs_offline_and_loads_by_name_in_a_fresh_venv(wheels, tmp_path):
         f"nlp = spacy.load('en_{PACKAGE}'); stacked = spacy.load('en_{STACKED_PACKAGE}'); "
         "text = 'EU rejects German call to boycott British lamb.'; doc = nlp(text); sdoc = stacked(text); "
         "print(sys.modules['spacy_wv'].__file__); print(nlp.pipe_names, len(doc), -1 <= doc[2].similarity(doc[6]) < 0.99); "
-        "print(stacked.pipe_names, sdoc.tensor.shape, stacked.vocab.vectors.shape[1], -1 <= sdoc[2].similarity(sdoc[6]) < 0.99)"
+        "print(stacked.pipe_names, sdoc.tensor.shape, stacked.vocab.vectors.shape[1], -1 <= sdoc[2].similarity(sdoc[6]) < 0.99); "
+        "int8 = lambda torch_model: sum(type(m).__module__.endswith('quantized.dynamic.modules.linear') for m in torch_model.modules()); "
+        "print(int8(nlp.get_pipe('transformer').model.transformer), int8(stacked.get_pipe('tok2vec').model.get_ref('features').shims[0]._model)); "
+        "texts = ['', 'EU', ' '.join([text] * 400), '   ']; "
+        "print([len(d) for d in nlp.pipe(texts, batch_size=2)], [len(d) for d in stacked.pipe(texts, batch_size=2)])"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = _run([python, "-c", script], cwd=elsewhere, env={**env, "HF_HUB_OFFLINE": "1"})
-    spacy_wv_file, summary, stacked_summary = result.stdout.strip().splitlines()[-3:]
+    spacy_wv_file, summary, stacked_summary, quantized, lengths = result.stdout.strip().splitlines()[-5:]
     assert spacy_wv_file.startswith(str(venv))
+    # Every Linear of the tiny BERT: 6 in each of its two layers, and the pooler.
+    assert quantized == "13 13"
+    assert lengths == "[0, 1, 3600, 1] [0, 1, 3600, 1]"
     assert summary == "['transformer', 'ner', 'wv_vectors'] 9 True"
     # The encoder and the fastText vectors travel inside the stacked package; its
     # wv_vectors reads the frozen encoder's features (64 wide) that the tok2vec left.

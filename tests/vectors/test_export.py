@@ -8,7 +8,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from spacy_wv.errors import UserError
 from spacy_wv.vectors.encoder import load_encoder
-from spacy_wv.vectors.export import Corpus, ExportSettings, build_vocabulary, export_vectors, iter_contexts, plan_windows, postprocess, sample_occurrences
+from spacy_wv.vectors.export import Corpus, ExportSettings, build_vocabulary, export_vectors, iter_contexts, plan_windows, postprocess_apply, postprocess_fit, sample_occurrences
 
 
 @pytest.fixture(scope="module")
@@ -113,12 +113,12 @@ def test_postprocess_centers_and_removes_top_components():
     rng = numpy.random.default_rng(0)
     table = rng.normal(size=(200, 8)).astype("float32") + rng.normal(size=(1, 8)).astype("float32") * 5
     table[:, 0] *= 20  # a dominant direction
-    cleaned = postprocess(table, center=False, remove_pcs=1)
+    cleaned = postprocess_apply(table, *postprocess_fit(table, center=False, remove_pcs=1))
     assert numpy.allclose(cleaned.mean(axis=0), 0, atol=1e-4)
     top = numpy.linalg.svd(table - table.mean(axis=0), full_matrices=False)[2][0]
     assert numpy.abs(cleaned @ top).max() < 1e-3
     with pytest.raises(UserError, match="--remove-pcs"):
-        postprocess(table, center=True, remove_pcs=8)
+        postprocess_fit(table, center=True, remove_pcs=8)
 
 
 def test_whitespace_tokenisation_for_pretokenised_text(tmp_path):

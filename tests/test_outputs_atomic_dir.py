@@ -1,6 +1,6 @@
 import pytest
 
-from spacy_wv.corpus.atomic_dir import atomic_output_dir
+from spacy_wv.outputs import atomic_output_dir
 
 
 def test_success_replaces_the_old_directory(tmp_path):
