@@ -18,3 +18,9 @@ def test_importing_the_package_and_its_components_keeps_the_hub_settings():
 
 def test_the_cli_runs_offline():
     assert _environ_after("import spacy_wv.cli") == "1"
+
+
+def test_importing_the_package_keeps_the_excepthook_outside_spacys_cli():
+    code = "import sys; before = sys.excepthook; import spacy_wv; print(sys.excepthook is before)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "True"
