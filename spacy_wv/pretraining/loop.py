@@ -20,13 +20,13 @@ from wasabi import msg, row
 from ..corpus.shards import ShardReader
 from ..corpus.tokenizer_training import TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint
 from ..errors import UserError
+from ..memory import TRIM_EVERY, release_free_memory
 from ..outputs import LegacyFiles, StopSignalHandler, check_output_dir, output_lock, write_marker
 from .batching import PackedCorpus, WindowSampler
 from .checkpoint import latest_checkpoint, load_checkpoint, read_state, rng_state, save_checkpoint, set_rng_state
 from .config import PretrainSettings, micro_batch_seqs
 from .distributed import DistEnv, all_reduce_sum, barrier, from_main, gather_objects, init_distributed, shutdown
 from .init_from import build_or_load_model, check_embeddings_fit, settings_for_checkpoint
-from .memory import TRIM_EVERY_STEPS, release_free_memory
 
 METRICS_FILE = "metrics.jsonl"
 CONFIG_FILE = "pretrain.cfg"
@@ -302,8 +302,8 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
             torch.nn.utils.clip_grad_norm_(params, settings.optimizer.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        if step % TRIM_EVERY_STEPS == 0:
-            release_free_memory()  # RSS grew without bound otherwise (memory.py)
+        if step % TRIM_EVERY == 0:
+            release_free_memory()  # RSS grew without bound otherwise (spacy_wv/memory.py)
         tokens += training.batch_tokens
         window_steps += 1
         window_tokens += training.batch_tokens

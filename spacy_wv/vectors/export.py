@@ -41,6 +41,7 @@ from wasabi import msg
 from ..corpus.segment import CJK_CLASS, CJK_RE
 from ..corpus.text import iter_documents
 from ..errors import UserError
+from ..memory import TRIM_EVERY, release_free_memory
 from ..pipeline.pooling import check_pooling, pool_wordpieces
 
 LAST_LAYER = -1
@@ -325,7 +326,9 @@ def export_vectors(model, tokenizer, paths: Sequence[Path], settings: ExportSett
         # By length in characters, a proxy for pieces: batches with little padding.
         windows.sort(key=lambda item: sum(len(corpus.surfaces[i]) + 1 for i in corpus.ids[item[0]:item[1]].tolist()))
         with tqdm(total=len(windows), desc="Encoding contexts", unit=" windows", leave=False) as bar:
-            for batch_start in range(0, len(windows), settings.batch_size):
+            for batch_number, batch_start in enumerate(range(0, len(windows), settings.batch_size), start=1):
+                if batch_number % TRIM_EVERY == 0:
+                    release_free_memory()  # longer windows each batch: the freed shorter ones stayed resident
                 batch = windows[batch_start : batch_start + settings.batch_size]
                 texts = [[corpus.surfaces[i] for i in corpus.ids[s:e].tolist()] for s, e, _ in batch]
                 targets = [[(position - s, word) for position, word in items] for s, _, items in batch]

@@ -197,7 +197,7 @@ def test_the_loop_hands_free_heap_pages_back_every_ten_steps(mlm_overrides, tmp_
 
 
 def test_release_free_memory_trims_the_heap_of_this_process():
-    from spacy_wv.pretraining.memory import MALLOC_TRIM, release_free_memory
+    from spacy_wv.memory import MALLOC_TRIM, release_free_memory
 
     assert MALLOC_TRIM is not None  # glibc, as on every machine this project runs on
     release_free_memory()
