@@ -642,3 +642,22 @@ def test_spacy_train_prints_our_error_as_one_line(ner_docs, spacy_pipeline):
                           capture_output=True, text=True, cwd=REPO)
     line = one_error(done.returncode, done.stdout + done.stderr)
     assert f"{spacy_pipeline} holds a spaCy pipeline (config.cfg, meta.json)" in line
+
+
+@pytest.mark.parametrize("command", ["weibo", "tnews"])
+def test_weibo_and_tnews_write_whole_or_not_at_all(run_cli, tmp_path, monkeypatch, command):
+    """A write that fails half-way (a full disk) leaves the earlier output as it was."""
+    dataset = tmp_path / "data.txt"
+    dataset.write_text(CONVERTER_INPUTS[command], encoding="utf8")
+    out = tmp_path / "out.spacy"
+    assert run_cli("convert", command, dataset, out)[0] == 0
+    before = out.read_bytes()
+
+    def half_written(self, path):
+        Path(path).write_bytes(b"\x78\x9c")
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(DocBin, "to_disk", half_written)
+    code, output = run_cli("convert", command, dataset, out)
+    assert code == 1 and "No space left on device" in output
+    assert out.read_bytes() == before and listing(tmp_path) == ["data.txt", "out.spacy"]
