@@ -305,12 +305,19 @@ def _window(ids: List[int], word_ids: List[Optional[int]], start: int, end: int)
     return ids[start:end], numpy.asarray(word_ids[start:end], dtype="int64")
 
 
+# A batch is padded to its longest window: windows (sorted by length) start a new batch
+# once they are this much longer than the batch's first, so that short docs of mixed
+# lengths (a sentence a doc) are not mostly padding.
+MAX_PADDING_RATIO = 1.25
+
+
 def _batches(order: List[int], lengths: List[int], max_pieces: int):
     batch: List[int] = []
     longest = 0
     for w in order:
         longest_if_added = max(longest, lengths[w])
-        if batch and longest_if_added * (len(batch) + 1) > max_pieces:
+        too_uneven = batch and longest_if_added > MAX_PADDING_RATIO * lengths[batch[0]] + 4
+        if batch and (longest_if_added * (len(batch) + 1) > max_pieces or too_uneven):
             yield batch
             batch, longest_if_added = [], lengths[w]
         batch.append(w)

@@ -71,3 +71,15 @@ def test_int8_refuses_a_gpu(tiny_encoder_dir, real_docs):
     shim = shim_for(tiny_encoder_dir, real_docs, quantize="int8")
     with pytest.raises(UserError, match="CPU only"):
         shim.to_device("gpu", 0)
+
+
+def test_short_windows_of_mixed_lengths_are_not_padded_to_the_longest():
+    from spacy_wv.layers.frozen_encoder import _batches
+
+    lengths = [10, 11, 12, 30, 31, 60]  # sorted, as the shim sorts windows
+    batches = list(_batches(list(range(6)), lengths, max_pieces=8192))
+    assert batches == [[0, 1, 2], [3, 4], [5]]
+    padded = sum(max(lengths[w] for w in b) * len(b) for b in batches)
+    assert padded == 12 * 3 + 31 * 2 + 60  # against 60 * 6 in one batch
+    # The piece budget still splits a run of equal windows.
+    assert list(_batches(list(range(4)), [100] * 4, max_pieces=250)) == [[0, 1], [2, 3]]
