@@ -44,12 +44,16 @@ def load_encoder_dir(path: Path):
     return model, tokenizer
 
 
-def fingerprint_dir(path: Path) -> str:
+def model_files(path: Path) -> Dict[str, bytes]:
+    """The files of a model directory that a pipeline carries, by name."""
+    return {f.name: f.read_bytes() for f in sorted(Path(path).iterdir()) if f.is_file() and f.suffix in MODEL_FILE_SUFFIXES}
+
+
+def fingerprint_files(files: Dict[str, bytes]) -> str:
     digest = hashlib.blake2b(digest_size=12)
-    for file in sorted(Path(path).iterdir()):
-        if file.is_file() and file.suffix in MODEL_FILE_SUFFIXES:
-            digest.update(file.name.encode())
-            digest.update(file.read_bytes())
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(files[name])
     return digest.hexdigest()
 
 
@@ -135,10 +139,9 @@ class FrozenEncoderShim(Shim):
     def load(self, path: Path) -> None:
         path = Path(path)
         model, tokenizer = load_encoder_dir(path)
-        self.files = {f.name: f.read_bytes() for f in sorted(path.iterdir())
-                      if f.is_file() and f.suffix in MODEL_FILE_SUFFIXES}
+        self.files = model_files(path)
         self._set_model(model, tokenizer, path)
-        self.fingerprint = fingerprint_dir(path)
+        self.fingerprint = fingerprint_files(self.files)
 
     def _set_model(self, model, tokenizer, source) -> None:
         self._model, self.tokenizer = model, tokenizer

@@ -26,8 +26,7 @@ def sst2_sentences(data_dir):
 
 
 def load_int8(path):
-    nlp = spacy.load(path, config=INT8["transformer" if "transformer" in spacy.load(path).pipe_names else "tok2vec"])
-    return nlp
+    return spacy.load(path, config=INT8["transformer" if (path / "transformer").is_dir() else "tok2vec"])
 
 
 def entities(doc):
