@@ -323,36 +323,33 @@ def run_steps(plan: dict, kit: Path, out: Path, work: Path, steps: List[str], mo
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     deadline = started + plan["deadline_minutes"] * 60
-    setup_started = time.perf_counter()
     env = site_env(kit, work)
-    log = (out / "log.txt").open("a", encoding="utf8")
     rows_path = out / "rows.jsonl"
-    log.write(f"== setup: packages ready in {time.perf_counter() - setup_started:.1f} s\n")
-    for name in steps:
-        timeout = plan["timeouts"][name]
-        left = deadline - time.perf_counter()
-        if left < min(timeout, 30):
-            append_row(rows_path, {"step": name, "error": f"skipped: {left:.0f} s left before the deadline"})
-            continue
-        log.write(f"\n== {name} (limit {min(timeout, left):.0f} s)\n")
-        log.flush()
-        step_started = time.perf_counter()
-        command = [sys.executable, str(Path(__file__).resolve()), "--step", name, "--kit", str(kit), "--out", str(out),
-                   "--work", str(work), "--plan", plan["name"], "--models", models]
-        try:
-            result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=min(timeout, left), cwd=REPO)
-            failed = f"exit code {result.returncode}" if result.returncode else None
-        except subprocess.TimeoutExpired:
-            failed = f"timed out after {min(timeout, left):.0f} s"
-        seconds = time.perf_counter() - step_started
-        if failed:  # a crash or a timeout; errors the step caught are in its own rows
-            append_row(rows_path, {"step": name, "error": failed, "seconds": round(seconds, 1)})
-        errors = sum("error" in row for row in read_rows(rows_path) if row["step"] == name)
-        status = f"{errors} error row(s)" if errors else "ok"
-        log.write(f"== {name}: {status} in {seconds:.1f} s\n")
-        log.flush()
-        print(f"{name}: {status} ({seconds:.0f} s)", flush=True)
-    log.close()
+    with (out / "log.txt").open("a", encoding="utf8") as log:
+        log.write(f"== setup: packages ready in {time.perf_counter() - started:.1f} s\n")
+        for name in steps:
+            limit = min(plan["timeouts"][name], deadline - time.perf_counter())
+            if limit < 30 and limit < plan["timeouts"][name]:
+                append_row(rows_path, {"step": name, "error": f"skipped: {limit:.0f} s left before the deadline"})
+                continue
+            log.write(f"\n== {name} (limit {limit:.0f} s)\n")
+            log.flush()
+            step_started = time.perf_counter()
+            command = [sys.executable, str(Path(__file__).resolve()), "--step", name, "--kit", str(kit), "--out", str(out),
+                       "--work", str(work), "--plan", plan["name"], "--models", models]
+            try:
+                result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=limit, cwd=REPO)
+                failed = f"exit code {result.returncode}" if result.returncode else None
+            except subprocess.TimeoutExpired:
+                failed = f"timed out after {limit:.0f} s"
+            seconds = time.perf_counter() - step_started
+            if failed:  # a crash or a timeout; errors the step caught are in its own rows
+                append_row(rows_path, {"step": name, "error": failed, "seconds": round(seconds, 1)})
+            errors = sum("error" in row for row in read_rows(rows_path) if row["step"] == name)
+            status = f"{errors} error row(s)" if errors else "ok"
+            log.write(f"== {name}: {status} in {seconds:.1f} s\n")
+            log.flush()
+            print(f"{name}: {status} ({seconds:.0f} s)", flush=True)
     rows = read_rows(rows_path)
     table = format_table(rows, time.perf_counter() - started)
     (out / "table.md").write_text(table, encoding="utf8")
