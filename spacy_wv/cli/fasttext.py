@@ -19,6 +19,8 @@ def fasttext_command(
     max_words: Optional[int] = typer.Option(None, "--max-words", help="Write only this many of the most frequent words"),
     lang: str = typer.Option("en", "--lang", help="spaCy language code of the tokenizer (tokens as a pipeline sees them)"),
     workers: int = typer.Option(0, "--workers", help="Training threads (0: all cores)"),
+    bucket: int = typer.Option(200_000, "--bucket", help="Hash buckets of the character n-grams"),
+    subwords: Optional[Path] = typer.Option(None, "--subwords", help="Also write the n-gram buckets here (.npz): vectors for words outside the table (`vectors join`)"),
     seed: int = typer.Option(0, "--seed"),
 ):
     """Train fastText vectors (gensim) on the text, tokenized as spaCy tokenizes it.
@@ -27,8 +29,9 @@ def fasttext_command(
     from ..vectors.fasttext import FastTextSettings, train_fasttext
 
     settings = FastTextSettings(dim=dim, epochs=epochs, min_count=min_count, window=window, max_words=max_words,
-                                lang=lang, workers=workers, seed=seed).check()
-    stats = train_fasttext(inputs, output, settings)
+                                lang=lang, workers=workers, bucket=bucket, seed=seed).check()
+    stats = train_fasttext(inputs, output, settings, subwords)
     msg.good(f"Trained fastText on {stats['tokens']:,} tokens in {stats['seconds']} s "
-             f"(tokenizing {stats['tokenize_s']} s); wrote {stats['words']:,} vectors of {dim} dims to {output}")
+             f"(tokenizing {stats['tokenize_s']} s); wrote {stats['words']:,} vectors of {dim} dims to {output}"
+             + (f" and {bucket:,} n-gram buckets to {subwords}" if subwords else ""))
 

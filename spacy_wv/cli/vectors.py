@@ -80,6 +80,45 @@ def export_command(
              f"in {total / 60:.1f} min: {result.stats['corpus_words'] / total:,.0f} corpus words/s")
 
 
+@vectors_app.command("join")
+def join_command(
+    encoder_vectors: Path = typer.Argument(..., help="A `vectors export` directory (the encoder part)"),
+    fasttext: Path = typer.Argument(..., help="fastText word2vec text table (`vectors fasttext` output)"),
+    subwords: Path = typer.Argument(..., help="Its n-gram buckets (`vectors fasttext --subwords` output)"),
+    output_dir: Path = typer.Argument(..., help="Output: a spaCy pipeline dir holding the joint vectors, plus vectors.w2v.txt"),
+    fit: List[Path] = typer.Option([], "--fit", help="Dev word-similarity file (word1<TAB>word2<TAB>score) to choose the weights on; repeatable"),
+    encoder_weight: Optional[float] = typer.Option(None, "--encoder-weight", help="Fix the encoder part's weight (0-1) instead of fitting it"),
+    encoder_pcs: Optional[int] = typer.Option(None, "--encoder-pcs", help="Fix the top components removed from the encoder part"),
+    fasttext_pcs: Optional[int] = typer.Option(None, "--fasttext-pcs", help="Fix the top components removed from the fastText part"),
+    max_words: Optional[int] = typer.Option(None, "--max-words", help="Table size (default: every word of both tables)"),
+    encoder: Optional[Path] = typer.Option(None, "--encoder", help="The encoder of the export, if it moved (composes the encoder part of words outside its table)"),
+):
+    """Join encoder vectors and fastText subword vectors: each part post-processed, normalised and weighted, the weights fitted on dev similarity sets."""
+    from ..vectors.joint import JointSettings, build_joint, fit_summary, write_joint
+    from ..vectors.similarity import read_word_pairs
+    from ..vectors.subwords import SubwordVectors
+    from ..vectors.tables import read_word2vec
+    from ..vectors.wordvectors import WordVectors
+
+    settings = JointSettings(encoder_weight=encoder_weight, encoder_pcs=encoder_pcs, fasttext_pcs=fasttext_pcs, max_words=max_words).check()
+    for path in [encoder_vectors, fasttext, subwords, *fit]:
+        if not path.exists():
+            raise UserError(f"Not found: {path}")
+    with claim_output_dir(output_dir, "vectors", [encoder_vectors, fasttext, subwords, *fit]):
+        start = time.perf_counter()
+        fit_sets = [read_word_pairs(path) for path in fit]
+        result = build_joint(WordVectors.load(encoder_vectors, encoder), read_word2vec(fasttext), SubwordVectors.load(subwords), fit_sets, settings)
+        info = {"encoder_vectors": str(encoder_vectors.resolve()), "fasttext": str(fasttext.resolve()), "subwords": str(subwords.resolve()),
+                "encoder": str(encoder.resolve()) if encoder else None,
+                "fit_files": [str(path) for path in fit], "lowercase": result.lowercase,
+                "settings": vars(settings), "seconds": round(time.perf_counter() - start, 1)}
+        with atomic_output_dir(output_dir, kind="vectors") as tmp_dir:
+            write_joint(tmp_dir, result, SubwordVectors.load(subwords), info)
+    if result.fit:
+        msg.info(fit_summary(result.fit))
+    msg.good(f"Wrote {len(result.words):,} joint vectors x {result.table.shape[1]} to {output_dir} in {time.perf_counter() - start:.0f} s")
+
+
 @vectors_app.command("evaluate")
 def evaluate_command(
     vectors: List[Path] = typer.Argument(..., help="word2vec text files, spaCy vectors dirs, or pipelines (contextual vectors)"),

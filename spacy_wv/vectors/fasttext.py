@@ -2,6 +2,7 @@
 static-vectors features (`include_static_vectors`, keyed by ORTH) find them."""
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -11,6 +12,7 @@ from tqdm import tqdm
 from ..corpus.text import ReadStats, corpus_bytes, find_text_files, iter_documents
 from ..errors import UserError
 from ..outputs import atomic_output_file, claim_output_file, scratch_dir
+from .subwords import SubwordVectors, is_subword_file
 from .tables import is_word2vec_text
 
 
@@ -21,12 +23,15 @@ class FastTextSettings:
     min_count: int = 3
     window: int = 5
     max_words: Optional[int] = None
+    # Hash buckets of the character n-grams. fastText's 2M make a 400 MB subword table at
+    # float16; 200k (floret's range) keeps it at 40 MB for `--subwords`.
+    bucket: int = 200_000
     lang: str = "en"
     workers: int = 0  # 0: all cores
     seed: int = 0
 
     def check(self) -> "FastTextSettings":
-        for name in ("dim", "epochs", "min_count", "window"):
+        for name in ("dim", "epochs", "min_count", "window", "bucket"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.max_words is not None and self.max_words < 1:
@@ -58,15 +63,18 @@ def tokenize_corpus(inputs: Iterable[Path], out_file: Path, lang: str) -> int:
     return n_tokens
 
 
-def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSettings) -> dict:
+def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSettings, subwords_file: Optional[Path] = None) -> dict:
     """Train gensim FastText on the tokenized corpus and write the most frequent words'
-    vectors in word2vec text format (what `spacy init vectors` reads). An existing
-    `out_file` is replaced only if it is a word2vec table; the tokenized corpus is a
-    scratch file beside it."""
+    vectors in word2vec text format (what `spacy init vectors` reads), and with
+    `subwords_file` the n-gram buckets (`SubwordVectors`). An existing output is replaced
+    only if it holds the same kind of table; the tokenized corpus is a scratch file beside it."""
     from gensim.models import FastText
 
     inputs = list(inputs)
-    with claim_output_file(out_file, ".txt", inputs, is_word2vec_text, "a word2vec text table"), scratch_dir(out_file) as tmp:
+    claim_subwords = (claim_output_file(subwords_file, ".npz", [*inputs, out_file], is_subword_file, "a subword table")
+                      if subwords_file is not None else nullcontext())
+    with claim_output_file(out_file, ".txt", inputs, is_word2vec_text, "a word2vec text table"), claim_subwords, \
+            scratch_dir(out_file) as tmp:
         started = time.perf_counter()
         corpus = str(tmp / "tokens.txt")
         n_tokens = tokenize_corpus(inputs, Path(corpus), settings.lang)
@@ -74,7 +82,7 @@ def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSet
             raise UserError("empty corpus: no tokens to train vectors on")
         tokenized_s = time.perf_counter() - started
         model = FastText(vector_size=settings.dim, window=settings.window, min_count=settings.min_count,
-                         epochs=settings.epochs, seed=settings.seed, workers=settings.workers or os.cpu_count() or 1)
+                         epochs=settings.epochs, bucket=settings.bucket, seed=settings.seed, workers=settings.workers or os.cpu_count() or 1)
         model.build_vocab(corpus_file=corpus)
         if len(model.wv) == 0:
             raise UserError(f"No word occurs --min-count {settings.min_count} times; lower it or give more text")
@@ -85,6 +93,9 @@ def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSet
             out.write(f"{len(words)} {settings.dim}\n")
             for word in words:
                 out.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
+        if subwords_file is not None:
+            with atomic_output_file(subwords_file) as tmp_out:
+                SubwordVectors.from_gensim(model).save(tmp_out)
     return {"tokens": n_tokens, "words": len(words),
             "dim": settings.dim, "tokenize_s": round(tokenized_s, 1),
             "seconds": round(time.perf_counter() - started, 1)}

@@ -33,7 +33,7 @@ class StaticSource:
         return self.lookup([a for a, _ in pairs.targets])[0], self.lookup([b for _, b in pairs.targets])[0]
 
     def describe(self) -> str:
-        composed = "; words outside the table composed from their pieces by the encoder" if self.every_word is not None and self.every_word.composer is not None else ""
+        composed = f"; {self.every_word.oov_policy}" if self.every_word is not None and self.every_word.oov_policy else ""
         return f"static table, {len(self.table.words):,} words x {self.table.width}{composed}"
 
 
@@ -92,8 +92,12 @@ def load_source(path: Path, name: str):
         return ContextualSource(name, _only_first(nlp, keep))
     if nlp.vocab.vectors.size == 0:
         raise UserError(f"The pipeline at {path} has neither a vectors table nor a transformer")
+    from .joint import JOINT_JSON, JointVectors
     from .wordvectors import EXPORT_JSON, WordVectors
 
+    if (path / JOINT_JSON).is_file():
+        every_word = JointVectors.load(path)
+        return StaticSource(name, every_word.table, every_word)
     if (path / EXPORT_JSON).is_file():
         every_word = WordVectors.load(path)
         return StaticSource(name, every_word.table, every_word)

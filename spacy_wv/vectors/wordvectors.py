@@ -73,6 +73,10 @@ class WordVectors:
                 composer = Composer(WindowEncoder(model, tokenizer, settings["layers"], settings["pooling"]), stored["weights"], stored["bias"])
         return cls(table, composer, mean, components, bool(report["settings"].get("lowercase")), report.get("composed_words", ()))
 
+    @property
+    def oov_policy(self) -> str:
+        return "words outside the table composed from their pieces by the encoder" if self.composer is not None else ""
+
     def key(self, word: str) -> str:
         return word.lower() if self.lowercase else word
 
