@@ -1,6 +1,9 @@
 """Shared fixtures: real data from ../shared/data, and a tiny encoder built from it."""
 import os
+import signal
+import sys
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 
@@ -101,3 +104,25 @@ def tiny_modernbert_dir(tiny_shards, tiny_tokenizer_dir, tmp_path_factory) -> Pa
     assert result.exit_code == 0, result.output
     assert json.loads((out / "config.json").read_text(encoding="utf8"))["model_type"] == "modernbert"
     return out
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """Run the CLI as a user does (`python -m spacy_wv ...` goes through `main()`), in this
+    process: the exit code and what it printed."""
+    from spacy_wv.cli import main
+
+    def run(*args) -> Tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["spacy_wv", *map(str, args)])
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    return run

@@ -124,26 +124,20 @@ def test_tnews_unlabelled_titles_are_not_training_data(data_dir, tmp_path):
         convert_tnews(head, tmp_path / "t.spacy")
 
 
-def test_cli_weibo_and_tnews(data_dir, weibo_head, tmp_path):
-    import subprocess
-    import sys
-
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "spacy_wv", "convert", *map(str, args)], capture_output=True, text=True)
-
-    result = run("weibo", weibo_head, tmp_path / "w.spacy", "--labels", "all")
-    assert result.returncode == 0, result.stderr
-    assert "20 docs" in result.stdout
+def test_cli_weibo_and_tnews(run_cli, data_dir, weibo_head, tmp_path):
+    code, output = run_cli("convert", "weibo", weibo_head, tmp_path / "w.spacy", "--labels", "all")
+    assert code == 0, output
+    assert "20 docs" in output
     bad = tmp_path / "bad.conll"
     bad.write_text(weibo_head.read_text(encoding="utf8").replace("\t", " ", 1), encoding="utf8")
-    result = run("weibo", bad, tmp_path / "b.spacy")
-    assert result.returncode == 0 and "Skipped 1 malformed line(s)" in result.stdout and "(line 1)" in result.stdout
-    result = run("weibo", bad, tmp_path / "b2.spacy", "--strict")
-    assert result.returncode == 1 and "bad.conll:1:" in result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
+    code, output = run_cli("convert", "weibo", bad, tmp_path / "b.spacy")
+    assert code == 0 and "Skipped 1 malformed line(s)" in output and "(line 1)" in output
+    code, output = run_cli("convert", "weibo", bad, tmp_path / "b2.spacy", "--strict")
+    assert code == 1 and "bad.conll:1:" in output
+    assert "Traceback" not in output
     folder = data_dir / "tnews_fewclue"
-    result = run("tnews", folder / "dev_few_all.json", tmp_path / "t.spacy", "--labels-file", folder / "labels.json")
-    assert result.returncode == 0 and "1098 docs in 15 categories" in result.stdout.replace("\n", " ")
+    code, output = run_cli("convert", "tnews", folder / "dev_few_all.json", tmp_path / "t.spacy", "--labels-file", folder / "labels.json")
+    assert code == 0 and "1098 docs in 15 categories" in output.replace("\n", " ")
 
 
 def test_weibo_and_tnews_files_that_are_not_utf8_name_the_line(data_dir, weibo_head, tmp_path):

@@ -1,30 +1,5 @@
-"""Run the CLI as a user does (`python -m spacy_wv ...` goes through `main()`), in this
-process: the exit code and what it printed."""
-import signal
-import sys
-from typing import List, Tuple
-
-import pytest
-
-from spacy_wv.cli import main
-
-
-@pytest.fixture
-def run_cli(monkeypatch, capsys):
-    def run(*args) -> Tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["spacy_wv", *map(str, args)])
-        previous = signal.getsignal(signal.SIGTERM)
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
-
-    return run
+"""What a failed command printed (the `run_cli` fixture is in tests/conftest.py)."""
+from typing import List
 
 
 def fail_lines(output: str) -> List[str]:

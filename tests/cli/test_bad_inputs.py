@@ -661,3 +661,34 @@ def test_weibo_and_tnews_write_whole_or_not_at_all(run_cli, tmp_path, monkeypatc
     code, output = run_cli("convert", command, dataset, out)
     assert code == 1 and "No space left on device" in output
     assert out.read_bytes() == before and listing(tmp_path) == ["data.txt", "out.spacy"]
+
+
+# Issue 26, item 4: a bad input leaves no file, half-made or whole, and an earlier output as it was.
+BAD_INPUTS = {
+    "weibo": ["科\tB-ORG.NAM\n北京\tO\n\n", ["--strict"], WEIBO_LINES + "好0 O\n\n", "data.txt:8:"],
+    "tnews": ['{"label_desc": "news_story"}\n', ["--strict"], TNEWS_LINES + "{not json\n", "data.txt:4:"],
+}
+
+
+@pytest.mark.parametrize("command", ["weibo", "tnews"])
+@pytest.mark.parametrize("earlier_output", [False, True])
+def test_weibo_and_tnews_write_nothing_from_a_bad_input(run_cli, tmp_path, command, earlier_output):
+    unreadable, strict, bad_at_the_end, where = BAD_INPUTS[command]
+    dataset = tmp_path / "data.txt"
+    out = tmp_path / "out.spacy"
+    if earlier_output:
+        dataset.write_text(CONVERTER_INPUTS[command], encoding="utf8")
+        assert run_cli("convert", command, dataset, out)[0] == 0
+    before = snapshot(tmp_path)
+    # Nothing readable at all.
+    dataset.write_text(unreadable, encoding="utf8")
+    line = one_error(*run_cli("convert", command, dataset, out))
+    assert str(dataset) in line
+    # Good messages, then a malformed line under --strict: the error names it, after the
+    # good ones were converted in memory.
+    dataset.write_text(bad_at_the_end, encoding="utf8")
+    line = one_error(*run_cli("convert", command, dataset, out, *strict))
+    assert where in line
+    assert {name: data for name, data in snapshot(tmp_path).items() if name != "data.txt"} == \
+        {name: data for name, data in before.items() if name != "data.txt"}
+    assert listing(tmp_path) == (["data.txt", "out.spacy"] if earlier_output else ["data.txt"])

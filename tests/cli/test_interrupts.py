@@ -1,8 +1,10 @@
 """An interrupted command (SIGTERM from a scheduler, Ctrl-C) leaves no half-made output
 and no hidden temporary directory (issue 12)."""
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,12 +35,34 @@ def test_encode_killed_by_sigterm_leaves_nothing(tiny_tokenizer_dir, data_dir, t
     assert list(tmp_path.iterdir()) == []
 
 
+class OutputReader(threading.Thread):
+    """Collects a process's output as it comes (progress bars end lines with \\r, not \\n)."""
+
+    def __init__(self, proc: subprocess.Popen):
+        super().__init__(daemon=True)
+        self.fd, self.chunks = proc.stdout.fileno(), []
+
+    def run(self) -> None:
+        while chunk := os.read(self.fd, 4096):
+            self.chunks.append(chunk)
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.chunks).decode("utf8", "replace")
+
+
 def test_tokenizer_interrupted_by_ctrl_c_saves_nothing(data_dir, tmp_path):
-    proc = start("tokenizer", tmp_path / "tok", data_dir / "wikipedia_en", "--vocab-size", 2000)
-    time.sleep(3)  # importing, then reading the 50 MB (which takes longer)
-    assert proc.poll() is None
+    proc = subprocess.Popen([sys.executable, "-m", "spacy_wv", "tokenizer", str(tmp_path / "tok"), str(data_dir / "wikipedia_en"),
+                             "--vocab-size", "2000"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    reader = OutputReader(proc)
+    reader.start()
+    # The "Reading" bar starts once Ctrl-C is caught as a flag, with the trainer about to
+    # pull the 50 MB from our iterator (reading it takes several seconds more).
+    wait_for(lambda: "Reading" in reader.text, proc, timeout=120)
     proc.send_signal(signal.SIGINT)
-    output = proc.communicate(timeout=120)[0]
+    proc.wait(timeout=120)
+    reader.join(timeout=10)
+    output = reader.text
     assert proc.returncode == 130, output
     assert "Traceback" not in output and "Interrupted" in output
     assert list(tmp_path.iterdir()) == []

@@ -1,10 +1,10 @@
-import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from spacy_wv.cli import app
+
+from .conftest import one_error
 
 REPO = Path(__file__).resolve().parents[2]
 MLM_CONFIG = REPO / "configs" / "pretrain_mlm.cfg"
@@ -17,16 +17,10 @@ def test_help_shows_the_command_form():
     assert "config_path" in text and "output_dir" in text and "--allow-config-change" in text
 
 
-def test_bad_config_value_is_one_line_without_traceback_and_writes_nothing(tmp_path, tiny_tokenizer_dir):
+def test_bad_config_value_is_one_line_without_traceback_and_writes_nothing(run_cli, tmp_path, tiny_tokenizer_dir):
     out = tmp_path / "encoder"
-    cmd = [sys.executable, "-m", "spacy_wv", "pretrain", str(MLM_CONFIG), str(out),
-           "--paths.tokenizer", str(tiny_tokenizer_dir), "--optimizer.lr", "-0.1"]
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
-    output = (done.stdout + done.stderr).strip()
-    assert done.returncode == 1
-    assert "Traceback" not in output
-    fail_lines = [line for line in output.splitlines() if "✘" in line]
-    assert len(fail_lines) == 1 and "lr must be positive" in fail_lines[0]
+    line = one_error(*run_cli("pretrain", MLM_CONFIG, out, "--paths.tokenizer", tiny_tokenizer_dir, "--optimizer.lr", "-0.1"))
+    assert "lr must be positive" in line
     assert not out.exists()
 
 

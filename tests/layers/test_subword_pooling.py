@@ -29,7 +29,26 @@ def test_pooling_backprop_is_the_transpose_of_forward(mode):
     dX = backprop(dY).dataXd
     # <dY, f(X)> == <f^T(dY), X> for a linear map f.
     assert numpy.isclose((dY * Y).sum(), (dX * DATA).sum(), rtol=1e-5)
-    assert not dX[LENGTHS[0]:LENGTHS[0]].any()
+
+
+# dY of the three tokens (the middle one has no pieces: its gradient goes nowhere), and the
+# gradient each of the five pieces gets, written out by hand.
+DY = numpy.asarray([[1, 2], [3, 4], [6, 9]], dtype="f")
+DY_FIRST_LAST = numpy.asarray([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], dtype="f")
+
+
+@pytest.mark.parametrize("mode,dY,expected", [
+    ("first", DY, [[1, 2], [0, 0], [6, 9], [0, 0], [0, 0]]),
+    ("last", DY, [[0, 0], [1, 2], [0, 0], [0, 0], [6, 9]]),
+    ("mean", DY, [[0.5, 1], [0.5, 1], [2, 3], [2, 3], [2, 3]]),
+    ("first_last", DY_FIRST_LAST, [[1, 2], [3, 4], [9, 10], [0, 0], [11, 12]]),
+])
+def test_pooling_backprop_gives_each_piece_its_exact_gradient(mode, dY, expected):
+    Y, backprop = SubwordPooling(mode)(Ragged(DATA, LENGTHS), is_train=True)
+    assert Y.shape == dY.shape
+    dX = backprop(dY)
+    numpy.testing.assert_array_equal(dX.lengths, LENGTHS)
+    numpy.testing.assert_allclose(dX.dataXd, expected, rtol=1e-6)
 
 
 def test_single_piece_token_gets_both_gradients_in_first_last():

@@ -11,6 +11,8 @@ from spacy_wv.corpus.conll import ConversionStats, read_sentences
 from spacy_wv.errors import UserError
 from spacy_wv.pipeline.vectors import set_vector_hooks
 
+from ..checks import cosine
+
 
 def transformer_config(encoder_dir, hidden_states=True):
     return {
@@ -99,7 +101,11 @@ def test_whitespace_token_has_no_vector_and_no_warnings_are_raised(nlp):
         assert space.similarity(doc[0]) == 0.0
         assert doc.has_vector
         assert numpy.allclose(doc.vector, numpy.mean([t.vector for t in doc if not t.is_space], axis=0))
-        assert -1.0 <= doc[0].similarity(doc[1]) <= 1.0 and -1.0 <= doc[0:2].similarity(doc) <= 1.0
+        # Cosines of the rows the component stored (the space has none, and is left out of doc.vector).
+        rows = doc.tensor[[0, 1, 3, 4]]
+        assert doc[0].similarity(doc[1]) == pytest.approx(cosine(rows[0], rows[1]), abs=1e-5)
+        assert doc[0:2].similarity(doc) == pytest.approx(cosine(rows[:2].mean(0), rows.mean(0)), abs=1e-5)
+        assert doc[0].similarity(doc[4]) == pytest.approx(cosine(rows[0], rows[3]), abs=1e-5)
         assert doc.similarity(doc) == pytest.approx(1.0, abs=1e-5)
 
 

@@ -1,11 +1,17 @@
 """Every config resolves, and every function this package registers resolves from a config."""
+import configparser
+import importlib
 import io
+import pkgutil
+from typing import Dict, Tuple
 
 import pytest
 import spacy
 from spacy.util import load_config, registry
 from spacy.training import Example
 from thinc.api import Config, Model
+
+import spacy_wv
 
 from .tiny_pipelines import REPO
 
@@ -65,37 +71,47 @@ ENTRY_POINT_REGISTRIES = {"spacy_architectures": "architectures", "spacy_misc": 
                           "spacy_loggers": "loggers", "spacy_augmenters": "augmenters"}
 
 
-def our_entry_points():
+def setup_cfg_entry_points() -> Dict[Tuple[str, str], str]:
+    """{(registry, name): "module:attribute"} as setup.cfg itself declares them (the
+    installed metadata is only as new as the last `pip install -e .`)."""
+    parser = configparser.ConfigParser()
+    parser.optionxform = str  # keep the names' case
+    parser.read(REPO / "setup.cfg", encoding="utf8")
+    section = parser["options.entry_points"]
+    declared = {}
+    for group, registry_name in ENTRY_POINT_REGISTRIES.items():
+        for line in section.get(group, "").strip().splitlines():
+            name, _, value = (part.strip() for part in line.partition("="))
+            declared[(registry_name, name)] = value
+    return declared
+
+
+def test_installed_entry_points_are_those_of_setup_cfg():
     from importlib.metadata import distribution
 
-    return [ep for ep in distribution("spacy_wv").entry_points if ep.group in ENTRY_POINT_REGISTRIES]
+    installed = {(ENTRY_POINT_REGISTRIES[ep.group], ep.name): ep.value for ep in distribution("spacy_wv").entry_points
+                 if ep.group in ENTRY_POINT_REGISTRIES}
+    assert installed == setup_cfg_entry_points(), "reinstall (pip install -e .) after editing setup.cfg"
 
 
 def test_every_entry_point_loads_the_function_its_registry_holds():
     """What spacy.load finds without importing us is what the decorators register."""
-    import importlib
-
-    for ep in our_entry_points():
-        module, _, attr = ep.value.partition(":")
+    declared = setup_cfg_entry_points()
+    assert len(declared) >= 15 and ("factories", "wv_vectors") in declared and ("factories", "wv_textcat") in declared
+    for (registry_name, name), value in declared.items():
+        module, _, attr = value.partition(":")
         target = getattr(importlib.import_module(module), attr)
-        assert getattr(registry, ENTRY_POINT_REGISTRIES[ep.group]).get(ep.name) is target, ep
+        assert getattr(registry, registry_name).get(name) is target, (registry_name, name, value)
 
 
 def test_every_registered_function_of_ours_has_an_entry_point():
-    import pkgutil
-
-    import spacy_wv
-
     for module in pkgutil.walk_packages(spacy_wv.__path__, "spacy_wv."):
         if not module.name.startswith("spacy_wv.cli"):
-            __import__(module.name)
-    declared = {(ENTRY_POINT_REGISTRIES[ep.group], ep.name) for ep in our_entry_points()}
-    registered = set()
-    for registry_name in set(ENTRY_POINT_REGISTRIES.values()) - {"factories"}:
+            importlib.import_module(module.name)
+    registered = {}
+    for registry_name in set(ENTRY_POINT_REGISTRIES.values()):
         for name, func in getattr(registry, registry_name).get_all().items():
             if getattr(func, "__module__", "").startswith("spacy_wv."):
-                registered.add((registry_name, name))
-    assert registered, "no function of ours found in the registries"
-    assert registered <= declared, registered - declared
-    for name in ("wv_vectors", "wv_textcat"):
-        assert ("factories", name) in declared
+                registered[(registry_name, name)] = f"{func.__module__}:{func.__name__}"
+    # Both ways: nothing registered without an entry point, no entry point without its function.
+    assert registered == setup_cfg_entry_points()

@@ -7,7 +7,8 @@ import spacy
 from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 
-from .tiny_pipelines import REPO, tiny_fasttext_vectors, tiny_stacked_ner_pipeline
+from ..checks import assert_loss_falls, cosine, spacy_train_losses
+from .tiny_pipelines import REPO, tiny_fasttext_vectors, tiny_stacked_ner_pipeline, train_log
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,9 @@ def test_stacked_pipeline_trains_and_runs_without_the_encoder_dir(stacked_dir):
     features = tok2vec.get_ref("features")
     assert not features.shims[0].caching  # a loaded pipeline runs the encoder every call
     mix = features.layers[0]
-    assert abs(mix.get_param("weights")).max() > 0  # the layer mix trained
+    assert abs(mix.get_param("weights")).max() > 0  # the layer mix moved
+    # and the NER learned: its loss per update over steps 9-12 is below that of steps 1-4.
+    assert_loss_falls([loss for _, loss in spacy_train_losses(train_log(stacked_dir), "ner")[1:]], margin=0.3)
     doc = nlp("EU rejects German call to boycott British lamb .")
     assert [y.shape for y in tok2vec.predict([doc])] == [(len(doc), 96 + 96)]
     # The static vectors are in the pipeline too, and feed the CNN half.
@@ -44,7 +47,9 @@ def test_stacked_pipeline_trains_and_runs_without_the_encoder_dir(stacked_dir):
     # same word in two sentences gets two vectors.
     assert doc.tensor.shape == (len(doc), 64)
     first, second = nlp("The bank raised rates ."), nlp("We sat on the river bank .")
-    assert first[1].similarity(second[5]) < 0.999 and -1 <= doc[2].similarity(doc[6]) <= 1
+    assert first[1].similarity(second[5]) < 0.999
+    assert first[1].similarity(second[5]) == pytest.approx(cosine(first.tensor[1], second.tensor[5]), abs=1e-5)
+    assert doc[2].similarity(doc[6]) == pytest.approx(cosine(doc.tensor[2], doc.tensor[6]), abs=1e-5)
 
 
 def test_ner_and_textcat_listen_to_one_stacked_tok2vec(tiny_encoder_dir, data_dir):

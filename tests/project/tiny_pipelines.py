@@ -32,11 +32,18 @@ def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Pa
     return out / "model-last"
 
 
+def train_log(pipeline: Path) -> Path:
+    """spaCy's JSON-lines training log of a pipeline made here (losses at each evaluation)."""
+    return pipeline.parent / "train_log.jsonl"
+
+
 def _run_train(out: Path, config: str, encoder_copy: Path, train_path: Path, dev_path: Path, overrides: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    # Evaluations at steps 0, 4, 8 and 12: the log's loss windows show whether training learned.
     train(REPO / "configs" / config, out, overrides={
         "paths.train": str(train_path), "paths.dev": str(dev_path), "paths.encoder": str(encoder_copy),
-        "paths.training_stats": str(out / "training_stats.json"),
-        "training.max_steps": STEPS, "training.eval_frequency": STEPS // 2,
+        "paths.training_stats": str(out / "training_stats.json"), "training.logger.output_file": str(train_log(out / "model-last")),
+        "training.max_steps": STEPS, "training.eval_frequency": STEPS // 3,
         "training.optimizer.learn_rate.warmup_steps": 2, **overrides,
     })
 

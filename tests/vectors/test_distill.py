@@ -1,3 +1,5 @@
+import time
+
 import numpy
 
 from spacy_wv.vectors.distill import NEGATIVES, cbow_loss, train_cbow
@@ -27,7 +29,13 @@ def test_export_with_distillation_on_a_tiny_corpus(tiny_encoder_dir, text_slice,
     corpus.write_text(text_slice.read_text(encoding="utf8")[:20_000], encoding="utf8")
     model, tokenizer = load_encoder(tiny_encoder_dir)
     pooled = export_vectors(model, tokenizer, [corpus], ExportSettings(n_words=100, contexts=3))
+    start = time.perf_counter()
     distilled = export_vectors(model, tokenizer, [corpus], ExportSettings(n_words=100, contexts=3, distill=True, distill_epochs=2))
+    wall = time.perf_counter() - start
     assert distilled.words == pooled.words and numpy.isfinite(distilled.table).all()
     assert not numpy.allclose(distilled.table, pooled.table)
-    assert distilled.stats["distill_seconds"] >= 0 and distilled.pooled.all()
+    assert distilled.pooled.all()
+    # A duration inside the call: positive, and with the other phases no longer than the call.
+    stats = distilled.stats
+    assert 0 < stats["distill_seconds"] < wall
+    assert stats["encode_seconds"] + stats["distill_seconds"] + stats["compose_seconds"] <= wall
