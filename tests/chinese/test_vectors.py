@@ -3,7 +3,7 @@ the real wordsim-240, CA8 and CA_translated files."""
 import pytest
 
 from spacy_wv.vectors.analogy import read_analogies
-from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources
 from spacy_wv.vectors.export import ExportSettings, export_vectors, iter_contexts
 from spacy_wv.vectors.similarity import read_word_pairs
