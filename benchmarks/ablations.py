@@ -18,7 +18,7 @@ from typing import Dict, List
 
 from ner_budget import REPO, WARMUP, convert_data, parse_common_args, train_and_score
 
-from spacy_wv.pretraining.encoder import DROPOUT_FIELDS
+from spacy_wv.pretraining.architecture import DROPOUT_FIELDS
 
 NER_LISTENER = "components.ner.model.tok2vec"
 TEXTCAT_LISTENER = "components.textcat.model.tok2vec"

@@ -33,7 +33,7 @@ from spacy_wv.corpus.segment import get_segmenter
 from spacy_wv.corpus.text import iter_documents
 from spacy_wv.corpus.tnews import convert_tnews
 from spacy_wv.corpus.weibo import convert_weibo
-from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources, json_ready
 from spacy_wv.vectors.export import ExportSettings, export_vectors
 from spacy_wv.vectors.similarity import WordPairs, evaluate_similarity, read_word_pairs

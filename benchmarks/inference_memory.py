@@ -68,7 +68,7 @@ def run_pipe(args) -> None:
 
 
 def run_export(args) -> None:
-    from spacy_wv.vectors.encoder import load_encoder
+    from spacy_wv.hf_dirs import load_encoder
     from spacy_wv.vectors.export import ExportSettings, export_vectors
 
     model, tokenizer = load_encoder(args.encoder)

@@ -41,8 +41,9 @@ import torch  # noqa: E402
 from wasabi import msg  # noqa: E402
 
 from spacy_wv.corpus.shards import ShardReader  # noqa: E402
+from spacy_wv.hf_dirs import load_fast_tokenizer  # noqa: E402
 from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings  # noqa: E402
-from spacy_wv.pretraining.loop import load_tokenizer, pretrain  # noqa: E402
+from spacy_wv.pretraining.loop import pretrain  # noqa: E402
 from spacy_wv.pretraining.rtd import ReplacedTokenDetection  # noqa: E402
 
 
@@ -174,7 +175,7 @@ def profile_ours(settings, steps: int = 3) -> None:
 
     from spacy_wv.pretraining.batching import PackedCorpus, WindowSampler
 
-    tokenizer = load_tokenizer(settings.tokenizer_path)
+    tokenizer = load_fast_tokenizer(settings.tokenizer_path)
     reader = ShardReader(settings.train_path)
     objective = settings.objective
     objective.bind(tokenizer, reader.doc_sep_id)
@@ -251,7 +252,7 @@ def main() -> None:
     if args.family:
         overrides["encoder.family"] = args.family
     settings = resolve_settings(load_pretrain_config(args.config, overrides))
-    tokenizer = load_tokenizer(settings.tokenizer_path)
+    tokenizer = load_fast_tokenizer(settings.tokenizer_path)
     objective, training = settings.objective, settings.training
     rtd = isinstance(objective, ReplacedTokenDetection)
     model = objective.build_model(settings.encoder.hf_config(tokenizer))

@@ -30,7 +30,7 @@ import numpy
 
 import spacy_wv  # noqa: F401 (offline settings)
 from spacy_wv.vectors.analogy import DEFAULT_TOP_N
-from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources, json_ready, print_results
 from spacy_wv.vectors.export import Composer, ExportSettings, WindowEncoder, export_vectors, iter_contexts
 from spacy_wv.vectors.plot import plot_results

@@ -188,12 +188,12 @@ def step_throughput(ctx) -> List[dict]:
     sys.path.insert(0, str(REPO / "benchmarks"))
     import pretrain_throughput as bench
     from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
-    from spacy_wv.pretraining.loop import load_tokenizer
+    from spacy_wv.hf_dirs import load_fast_tokenizer
 
     plan, work = ctx["plan"], ctx["work"]
     peak_flops = measured_peak(ctx)
     on_gpu = plan["device"] == "cuda"
-    tokenizer = load_tokenizer(ctx["kit"] / "tokenizer")
+    tokenizer = load_fast_tokenizer(ctx["kit"] / "tokenizer")
     rows = []
     for model in [m for m in plan["throughput"] if any(key in m["name"] for key in ctx["models"])]:
         steps, skip = model["steps"], model["skip"]

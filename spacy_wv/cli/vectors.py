@@ -44,7 +44,7 @@ def export_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the occurrence sampling"),
 ):
     """Export static word vectors: average each frequent word's contextual vectors over sampled occurrences."""
-    from ..vectors.encoder import load_encoder
+    from ..hf_dirs import load_encoder
     from ..vectors.export import ExportSettings, check_corpus_segmentation, export_vectors
     from ..vectors.tables import W2V_FILE
     from ..vectors.wordvectors import LEGACY_EXPORT_FILES, write_export

@@ -25,13 +25,12 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..errors import UserError
+from ..hf_dirs import TOKENIZER_FILE, load_backend_tokenizer, tokenizer_fingerprint
 from ..outputs import LegacyFiles, as_path_list, atomic_output_dir, claim_output_dir
 from .shards import META_FILE, ShardWriter, dtype_for_vocab
 from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
-from .tokenizer_training import (SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, no_tokenizer_file_error,
-                                 tokenizer_fingerprint, tokenizer_kind)
+from .tokenizer_training import tokenizer_kind
 
-SPECIAL_ROLES = ("pad", "unk", "cls", "sep", "mask", "bos", "eos")
 MAX_BATCH_CHARS = 2_000_000
 MAX_DEFAULT_WORKERS = 8
 
@@ -67,7 +66,7 @@ def encode_corpus(
         raise UserError(f"workers must be at least 1, got {workers}")
     inputs = as_path_list(inputs)
     tokenizer_dir = Path(tokenizer_dir)
-    tokenizer, special_ids = load_tokenizer(tokenizer_dir)
+    tokenizer, special_ids = load_backend_tokenizer(tokenizer_dir)
     doc_sep_id = special_ids["sep"] if special_ids["sep"] is not None else special_ids["eos"]
     if doc_sep_id is None:
         raise UserError(f"The tokenizer at {tokenizer_dir} has neither a sep nor an eos token to separate documents")
@@ -173,37 +172,6 @@ def _init_worker(tokenizer_file: str) -> None:
 
 def _encode_in_worker(docs: List[str], doc_sep_id: int, dtype: np.dtype) -> Tuple[np.ndarray, np.ndarray]:
     return encode_docs(_WORKER_TOKENIZER, docs, doc_sep_id, dtype)
-
-
-def load_tokenizer(tokenizer_dir: Path) -> Tuple[Tokenizer, Dict[str, Optional[int]]]:
-    """The `tokenizers.Tokenizer` of a Hugging Face tokenizer (or model) directory and the
-    ids of its special tokens by role. Reads the files directly: importing transformers
-    would take longer than encoding a small corpus."""
-    tokenizer_file = Path(tokenizer_dir) / TOKENIZER_FILE
-    if not tokenizer_file.exists():
-        raise no_tokenizer_file_error(tokenizer_dir)
-    try:
-        tokenizer = Tokenizer.from_file(str(tokenizer_file))
-    except Exception as err:
-        raise UserError(f"{tokenizer_file} is not a valid tokenizer file ({' '.join(str(err).split())}); "
-                        f"train one with `python -m spacy_wv tokenizer`") from None
-    roles: Dict = {}
-    for name in (TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE):
-        path = Path(tokenizer_dir) / name
-        if path.exists():
-            try:
-                found = json.loads(path.read_text(encoding="utf8"))
-            except (ValueError, OSError) as err:
-                raise UserError(f"{path} is not valid JSON ({' '.join(str(err).split())})") from None
-            if not isinstance(found, dict):
-                raise UserError(f"{path} is not a JSON object")
-            roles.update(found)
-    special_ids: Dict[str, Optional[int]] = {}
-    for role in SPECIAL_ROLES:
-        token = roles.get(f"{role}_token")
-        token = token.get("content") if isinstance(token, dict) else token
-        special_ids[role] = tokenizer.token_to_id(token) if isinstance(token, str) else None
-    return tokenizer, special_ids
 
 
 def _batches(docs: Iterable[str], batch_size: int) -> Iterator[List[str]]:

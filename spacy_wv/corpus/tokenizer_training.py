@@ -20,7 +20,6 @@ a word marker, so decoding gives the text back. Chinese text is also NFKC-normal
 first CJK_SAMPLE_CHARS characters read are CJK. wordpiece splits ideographs on `auto`
 even in English text, as BERT's normalizer always has (then without NFKC).
 """
-import hashlib
 import itertools
 import json
 from dataclasses import dataclass
@@ -31,21 +30,16 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 from tqdm import tqdm
 
 from ..errors import UserError
+from ..hf_dirs import SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
 from ..outputs import InterruptFlag, LegacyFiles, as_path_list, atomic_output_dir, claim_output_dir
 from .segment import CJK_CLASS, cjk_fraction
 from .text import PathLike, ReadStats, corpus_bytes, find_text_files, iter_documents
 
-TOKENIZER_FILE = "tokenizer.json"
-TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
-SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 # What `save_pretrained` of our PreTrainedTokenizerFast writes: a directory holding
 # exactly these was made by `spacy_wv tokenizer` before output markers. A downloaded
 # tokenizer has a class of its own in tokenizer_config.json, and often a vocab.txt.
 LEGACY_TOKENIZER_FILES = LegacyFiles({TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE})
 LEGACY_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
-
-# Vocabulary files of slow (Python) tokenizers: a model dir may hold them instead of a tokenizer.json.
-SLOW_VOCAB_FILES = ("vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
 
 
 @dataclass(frozen=True)
@@ -159,33 +153,6 @@ def is_legacy_tokenizer_dir(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(config, dict) and config.get("tokenizer_class") == LEGACY_TOKENIZER_CLASS
-
-
-def no_tokenizer_file_error(tokenizer_dir: Path, hint: str = "run `python -m spacy_wv tokenizer` first") -> UserError:
-    """The error for a directory without a tokenizer.json: a slow tokenizer's files there
-    (a model dir saved that way) get the command that saves them as a fast tokenizer."""
-    slow = [name for name in SLOW_VOCAB_FILES if (Path(tokenizer_dir) / name).is_file()]
-    if slow:
-        save = f"from transformers import AutoTokenizer as T; T.from_pretrained('{tokenizer_dir}').save_pretrained('{tokenizer_dir}')"
-        return UserError(f"The tokenizer at {tokenizer_dir} is a slow tokenizer ({', '.join(slow)}) without a {TOKENIZER_FILE}: "
-                         f"save it as a fast tokenizer first: python -c \"{save}\"")
-    return UserError(f"No tokenizer at {tokenizer_dir} (missing {TOKENIZER_FILE}); {hint}")
-
-
-def tokenizer_fingerprint(tokenizer_file: Path) -> str:
-    """A hash of what decides the ids a tokenizer gives a text (normalizer, pre-tokenizer,
-    model with its vocabulary, added tokens), read from a `tokenizer.json`. Padding,
-    truncation and post-processing are left out: saving a tokenizer again (as `pretrain`
-    does beside the model) may change them, never the ids of a text."""
-    tokenizer_file = Path(tokenizer_file)
-    try:
-        spec = json.loads(tokenizer_file.read_text(encoding="utf8"))
-    except (OSError, ValueError) as err:
-        raise UserError(f"Cannot read the tokenizer {tokenizer_file}: {' '.join(str(err).split())}") from None
-    if not isinstance(spec, dict) or "model" not in spec:
-        raise UserError(f"{tokenizer_file} is not a Hugging Face tokenizer file (no 'model'); train one with `python -m spacy_wv tokenizer`")
-    decisive = {key: spec.get(key) for key in ("added_tokens", "normalizer", "pre_tokenizer", "model")}
-    return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode("utf8")).hexdigest()
 
 
 def tokenizer_kind(tokenizer) -> str:

@@ -7,7 +7,6 @@ files (safetensors weights, JSON configs, tokenizer files) as msgpack, so a pack
 pipeline needs neither the original directory nor any unpickling.
 """
 import hashlib
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -18,43 +17,15 @@ from spacy.tokens import Doc
 from thinc.shims import Shim
 
 from ..errors import UserError
-from ..outputs import describe_dir
+from ..hf_dirs import fingerprint_files, load_model_dir, load_model_files, max_sequence_length, model_files
 from .encoder_inference import keep_layers, quantize_int8
 
-# Files of a model directory worth carrying; weights only as safetensors (never pickles).
-MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".txt", ".model")
 
-
-def load_encoder_dir(path: Path):
-    """(model, tokenizer) from a local HF directory, or a one-line UserError naming it."""
-    path = Path(path)
-    if not path.is_dir():
-        raise UserError(f"Encoder directory not found: {path} (pretrain one, or point 'name' at it)")
-    if not (path / "config.json").is_file():
-        found = describe_dir(path) if any(path.iterdir()) else "nothing"
-        raise UserError(f"Not a Hugging Face model directory (no config.json): {path} holds {found}; "
-                        f"point the encoder's 'name' (--paths.encoder) at a model directory, e.g. one `spacy_wv pretrain` wrote")
-    if not any(path.glob("*.safetensors")):
-        raise UserError(f"No safetensors weights in {path} (only .safetensors checkpoints are loaded)")
-    from ..vectors.encoder import load_hf_dir
-
-    model, tokenizer = load_hf_dir(path, safetensors_only=True)
+def _frozen(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
     for param in model.parameters():
         param.requires_grad_(False)
     return model, tokenizer
-
-
-def model_files(path: Path) -> Dict[str, bytes]:
-    """The files of a model directory that a pipeline carries, by name."""
-    return {f.name: f.read_bytes() for f in sorted(Path(path).iterdir()) if f.is_file() and f.suffix in MODEL_FILE_SUFFIXES}
-
-
-def fingerprint_files(files: Dict[str, bytes]) -> str:
-    digest = hashlib.blake2b(digest_size=12)
-    for name in sorted(files):
-        digest.update(name.encode())
-        digest.update(files[name])
-    return digest.hexdigest()
 
 
 class FeatureCache:
@@ -138,7 +109,7 @@ class FrozenEncoderShim(Shim):
 
     def load(self, path: Path) -> None:
         path = Path(path)
-        model, tokenizer = load_encoder_dir(path)
+        model, tokenizer = _frozen(load_model_dir(path))
         self.files = model_files(path)
         self._set_model(model, tokenizer, path)
         self.fingerprint = fingerprint_files(self.files)
@@ -164,8 +135,6 @@ class FrozenEncoderShim(Shim):
 
     def _check_max_pieces(self, source) -> None:
         """A window longer than the encoder's positions would fail deep inside transformers."""
-        from ..pretraining.init_from import max_sequence_length
-
         try:
             limit = max_sequence_length(self._model.config)
         except AttributeError:  # a family without a fixed number of positions
@@ -267,10 +236,7 @@ class FrozenEncoderShim(Shim):
         msg = srsly.msgpack_loads(data)
         if not msg["files"]:
             return self
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, content in msg["files"].items():
-                (Path(tmp) / Path(name).name).write_bytes(content)
-            model, tokenizer = load_encoder_dir(Path(tmp))
+        model, tokenizer = _frozen(load_model_files(msg["files"]))
         self.files = dict(msg["files"])
         self._set_model(model, tokenizer, "saved in the pipeline")
         self.fingerprint = msg["fingerprint"]

@@ -1,7 +1,6 @@
 """`TransformerModel.v3` that returns every hidden state, lets gradients flow back
 into all of them, can perturb its input embeddings while training, and can run int8
 once loaded from disk."""
-from pathlib import Path
 from typing import Callable, Optional
 
 from spacy.util import registry
@@ -13,6 +12,7 @@ from thinc.api import Model
 from thinc.types import ArgsKwargs
 
 from ..errors import UserError
+from ..hf_dirs import check_model_dir
 from .embedding_noise import install_embedding_noise
 from .encoder_inference import check_quantize, quantize_int8
 
@@ -49,10 +49,10 @@ def create_transformer_model(
 
 
 def init_from_local_dir(model: Model, X=None, Y=None):
-    name = model.attrs["name"]
-    # A missing path would be taken for a model-hub id and fail only after network retries.
-    if not model.attrs["has_transformer"] and not Path(name).is_dir():
-        raise UserError(f"Encoder directory not found: {name} (pretrain one, or point the config's 'name' at it)")
+    # A missing path would be taken for a model-hub id and fail only after network retries;
+    # a directory with pickled weights only would be unpickled.
+    if not model.attrs["has_transformer"]:
+        check_model_dir(model.attrs["name"], hint="pretrain one, or point the config's 'name' at it")
     return transformer_init(model, X=X, Y=Y)
 
 

@@ -31,6 +31,7 @@ from thinc.api import Model
 from thinc.util import to_numpy  # hidden states are cupy arrays on GPU
 
 from ..errors import UserError
+from ..hf_dirs import pipeline_hf_model
 from .pooling import check_pooling, mix_layers, pool_wordpieces
 
 LAST_LAYER = -1
@@ -71,8 +72,6 @@ class HooksAfterProcesses:
 
 
 def _encoder_width(nlp: Language) -> int:
-    from ..vectors.encoder import pipeline_hf_model
-
     hf_model = pipeline_hf_model(nlp)
     if hf_model is not None:
         return int(hf_model.transformer.config.hidden_size)

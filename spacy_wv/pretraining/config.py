@@ -12,7 +12,7 @@ from spacy.util import registry
 from thinc.api import Config
 
 from ..errors import UserError
-from . import encoder, objectives, optimization, rtd, warm_start  # noqa: F401 (register the functions)
+from . import architecture, objectives, optimization, rtd, warm_start  # noqa: F401 (register the functions)
 
 # The section, the registry its `@` key names, and that key.
 REGISTERED_SECTIONS = {

@@ -7,20 +7,16 @@ when loaded. When the checkpoint lacks the objective's head (a base model, an EL
 discriminator), transformers initialises a new one on the loaded trunk.
 """
 import dataclasses
-import json
 from pathlib import Path
 
 import torch
 from wasabi import msg
 
-from ..corpus.tokenizer_training import SLOW_VOCAB_FILES, TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint
 from ..errors import UserError
+from ..hf_dirs import (SLOW_VOCAB_FILES, TOKENIZER_FILE, check_model_dir, load_config, max_sequence_length,
+                       no_tokenizer_file_error, tokenizer_fingerprint)
+from .architecture import DROPOUT_FIELDS, FAMILIES, EncoderSpec
 from .config import PretrainSettings
-from .encoder import DROPOUT_FIELDS, FAMILIES, EncoderSpec
-
-CONFIG_FILE = "config.json"
-SAFE_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
-PICKLED_WEIGHT_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
 def settings_for_checkpoint(settings: PretrainSettings) -> PretrainSettings:
@@ -41,32 +37,8 @@ def settings_for_checkpoint(settings: PretrainSettings) -> PretrainSettings:
 
 def read_checkpoint_config(path: Path):
     """The transformers config of a model dir with safetensors weights, or a one-line error."""
-    from transformers import AutoConfig
-
-    where = f"{path} ([paths] init_from)"
-    if not path.is_dir():
-        raise UserError(f"Checkpoint directory not found: {where}.")
-    config_file = path / CONFIG_FILE
-    if not config_file.is_file():
-        raise UserError(f"{where} is not a Hugging Face model directory: no {CONFIG_FILE}.")
-    try:
-        model_type = json.loads(config_file.read_text(encoding="utf8")).get("model_type")
-    except (OSError, ValueError, AttributeError) as err:
-        raise UserError(f"{config_file} is not a JSON object ({' '.join(str(err).split())}).") from None
-    if model_type not in FAMILIES:
-        found = f"model_type '{model_type}'" if model_type else "no model_type"
-        raise UserError(f"{config_file} has {found}: continued pretraining supports {', '.join(FAMILIES)}.")
-    if not any((path / name).is_file() for name in SAFE_WEIGHT_FILES):
-        pickled = [name for name in PICKLED_WEIGHT_FILES if (path / name).is_file()]
-        if pickled:
-            raise UserError(f"The checkpoint at {where} has its weights only as {pickled[0]}, which is not read "
-                            "(unpickling can run code): convert it to model.safetensors, e.g. load it once in "
-                            "transformers and save_pretrained(..., safe_serialization=True).")
-        raise UserError(f"The checkpoint at {where} has no weights ({SAFE_WEIGHT_FILES[0]}).")
-    try:
-        return AutoConfig.from_pretrained(str(path))
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise UserError(f"Could not read {config_file}: {' '.join(str(err).split())[:300]}") from None
+    check_model_dir(path, role="Checkpoint", where="[paths] init_from", families=FAMILIES, purpose="continued pretraining")
+    return load_config(path)
 
 
 def checkpoint_spec(config) -> EncoderSpec:
@@ -78,14 +50,6 @@ def checkpoint_spec(config) -> EncoderSpec:
                            config.n_positions, config.resid_pdrop)
     return EncoderSpec(family, config.hidden_size, config.num_hidden_layers, config.num_attention_heads,
                        config.intermediate_size, max_sequence_length(config), getattr(config, DROPOUT_FIELDS[family][0]))
-
-
-def max_sequence_length(config) -> int:
-    """How many pieces (special tokens included) one sequence of the model may hold."""
-    if config.model_type == "gpt2":
-        return config.n_positions
-    # RoBERTa numbers positions from pad_token_id + 1: two of its slots hold no token.
-    return config.max_position_embeddings - (2 if config.model_type == "roberta" else 0)
 
 
 def checkpoint_tokenizer_dir(path: Path, configured: Path) -> Path:
@@ -110,9 +74,7 @@ def checkpoint_tokenizer_dir(path: Path, configured: Path) -> Path:
 def check_embeddings_fit(path: Path, tokenizer) -> None:
     """Every token id of the tokenizer has an embedding row. More rows than tokens is
     fine: checkpoints often pad the vocabulary to a multiple of 8 or 64."""
-    from transformers import AutoConfig
-
-    rows = AutoConfig.from_pretrained(str(path)).vocab_size
+    rows = load_config(path).vocab_size
     if rows < len(tokenizer):
         raise UserError(f"The checkpoint at {path} ([paths] init_from) has {rows} embedding rows, but its tokenizer "
                         f"has {len(tokenizer)} tokens: they do not belong together.")
@@ -129,11 +91,10 @@ def load_checkpoint_model(settings: PretrainSettings, resuming: bool, verbose: b
     """The objective's model class with the checkpoint's weights; when resuming, with its
     architecture only (the run's own checkpoint then replaces every weight)."""
     import transformers
-    from transformers import AutoConfig
     from transformers.utils import logging as hf_logging
 
     path = settings.init_from
-    config = AutoConfig.from_pretrained(str(path))
+    config = load_config(path)
     if resuming:
         return settings.objective.build_model(config)
     # settings_for_checkpoint has checked that the objective takes this family.

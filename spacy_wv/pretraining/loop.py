@@ -18,8 +18,8 @@ from tqdm import tqdm
 from wasabi import msg, row
 
 from ..corpus.shards import ShardReader
-from ..corpus.tokenizer_training import TOKENIZER_FILE, no_tokenizer_file_error, tokenizer_fingerprint
 from ..errors import UserError
+from ..hf_dirs import TOKENIZER_FILE, load_fast_tokenizer, tokenizer_fingerprint
 from ..memory import TRIM_EVERY, release_free_memory
 from ..outputs import LegacyFiles, StopSignalHandler, check_output_dir, output_lock, write_marker
 from .batching import PackedCorpus, WindowSampler
@@ -33,6 +33,7 @@ CONFIG_FILE = "pretrain.cfg"
 # A run written before output markers: its config and tokenizer, and what its checkpoints add.
 LEGACY_RUN_FILES = LegacyFiles({CONFIG_FILE, TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json"},
                                {"trainer_state", METRICS_FILE, "config.json", "model.safetensors", "generation_config.json"})
+TOKENIZER_HINT = "[paths] tokenizer: run `python -m spacy_wv tokenizer` first"
 TABLE_HEADER = ["step", "tokens", "loss", "lr", "eval loss", "eval acc", "eval ppl", "tok/s", "min"]
 TABLE_WIDTHS = [8, 11, 7, 9, 9, 8, 9, 8, 6]
 
@@ -49,20 +50,6 @@ class Run:
     doc_sep_id: int = -1
 
 
-def load_tokenizer(path: Path):
-    from transformers import AutoTokenizer
-
-    if not path.is_dir():
-        raise UserError(f"Tokenizer directory not found: {path} ([paths] tokenizer); run `python -m spacy_wv tokenizer` first.")
-    if not (path / TOKENIZER_FILE).is_file():
-        raise no_tokenizer_file_error(path, "[paths] tokenizer: run `python -m spacy_wv tokenizer` first.")
-    tokenizer_fingerprint(path / TOKENIZER_FILE)  # a one-line error for a corrupt tokenizer.json
-    try:
-        return AutoTokenizer.from_pretrained(str(path))
-    except Exception as err:
-        raise UserError(f"Could not load a tokenizer from {path}: {' '.join(str(err).split())}") from None
-
-
 def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, allow_config_change: bool = False) -> Run:
     """Every check that can fail on user input, before anything is written."""
     output_dir = Path(output_dir)
@@ -70,7 +57,7 @@ def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, a
                                 [settings.train_path, settings.tokenizer_path, settings.init_from])
     if settings.init_from is not None:  # the checkpoint's architecture and tokenizer replace the configured ones
         settings = settings_for_checkpoint(settings)
-    tokenizer = load_tokenizer(settings.tokenizer_path)
+    tokenizer = load_fast_tokenizer(settings.tokenizer_path, TOKENIZER_HINT)
     if settings.init_from is not None:
         check_embeddings_fit(settings.init_from, tokenizer)
     reader = ShardReader(settings.train_path)

@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import UserError
-from .encoder import CAUSAL_FAMILIES, MASKED_FAMILIES, EncoderSpec
+from .architecture import CAUSAL_FAMILIES, MASKED_FAMILIES, EncoderSpec
 
 IGNORE_INDEX = -100
 

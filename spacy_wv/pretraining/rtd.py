@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import UserError
-from .encoder import MASKED_FAMILIES, EncoderSpec
+from .architecture import MASKED_FAMILIES, EncoderSpec
 from .objectives import IGNORE_INDEX, check_family, masked_lm
 
 # Label of a token the discriminator judges but the generator does not predict (not

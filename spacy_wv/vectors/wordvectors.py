@@ -66,7 +66,7 @@ class WordVectors:
             mean, components = stored["mean"], stored["components"]
             encoder_path = Path(encoder or report.get("encoder", ""))
             if encoder_path.exists():
-                from .encoder import load_encoder
+                from ..hf_dirs import load_encoder
 
                 model, tokenizer = load_encoder(encoder_path)
                 settings = report["settings"]

@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from spacy_wv.vectors.analogy import read_analogies
-from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources
 from spacy_wv.vectors.export import ExportSettings, export_vectors, iter_contexts
 from spacy_wv.vectors.similarity import evaluate_similarity, read_word_pairs

@@ -608,7 +608,7 @@ STACKED_NER = REPO / "configs" / "ner_stacked.cfg"
     ("", {}, "EncoderFeatures has no encoder directory: set its 'name' (e.g. --paths.encoder DIR)"),
     ("missing", {}, "Encoder directory not found"),
     ("notes", {}, "holds 1 other file(s) (notes.txt)"),
-    ("no_weights", {}, "No safetensors weights in"),
+    ("no_weights", {}, "has no weights (model.safetensors)"),
     ("spacy_pipeline", {}, "holds a spaCy pipeline (config.cfg, meta.json)"),
     ("tiny_encoder_dir", {"components.tok2vec.model.features.layers": [9]}, "Encoder layers [9] out of range"),
     ("tiny_encoder_dir", {"components.tok2vec.model.features.combine": "bogus"}, "combine must be one of"),
@@ -641,7 +641,7 @@ def test_spacy_train_prints_our_error_as_one_line(ner_docs, spacy_pipeline):
                            "--paths.dev", str(ner_docs), "--paths.encoder", str(spacy_pipeline)],
                           capture_output=True, text=True, cwd=REPO)
     line = one_error(done.returncode, done.stdout + done.stderr)
-    assert f"{spacy_pipeline} holds a spaCy pipeline (config.cfg, meta.json)" in line
+    assert f"{spacy_pipeline} is not a Hugging Face model directory (no config.json): it holds a spaCy pipeline (config.cfg, meta.json)" in line
 
 
 @pytest.mark.parametrize("command", ["weibo", "tnews"])

@@ -51,7 +51,7 @@ def test_encode_takes_a_checkpoint_dir_and_pretrain_continues_from_it(run_cli, c
 
 @pytest.mark.parametrize("spoil,message", [
     (lambda ckpt: shutil.rmtree(ckpt), "Checkpoint directory not found"),
-    (lambda ckpt: (ckpt / "config.json").unlink(), "is not a Hugging Face model directory: no config.json"),
+    (lambda ckpt: (ckpt / "config.json").unlink(), "is not a Hugging Face model directory (no config.json)"),
     (lambda ckpt: edit_config(ckpt, model_type=None), "has no model_type"),
     (lambda ckpt: edit_config(ckpt, model_type="t5"), "has model_type 't5'"),
     (lambda ckpt: (ckpt / "model.safetensors").unlink(), "has no weights (model.safetensors)"),

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from spacy_wv.corpus.encode import encode_corpus, load_tokenizer
+from spacy_wv.corpus.encode import encode_corpus
+from spacy_wv.hf_dirs import load_backend_tokenizer
 from spacy_wv.corpus.shards import ShardReader
 from spacy_wv.corpus.text import iter_documents
 from spacy_wv.corpus.tokenizer_training import train_tokenizer
@@ -55,7 +56,7 @@ def test_bpe_shards_use_eos_between_documents(corpus, tmp_path):
     train_tokenizer([corpus], tmp_path / "bpe", kind="bpe", vocab_size=600)
     encode_corpus(tmp_path / "bpe", [corpus / "reuters.txt"], tmp_path / "shards")
     reader = ShardReader(tmp_path / "shards")
-    _, special_ids = load_tokenizer(tmp_path / "bpe")
+    _, special_ids = load_backend_tokenizer(tmp_path / "bpe")
     assert reader.doc_sep_id == special_ids["eos"] == special_ids["sep"]
     tokenizer = Tokenizer.from_file(str(tmp_path / "bpe" / "tokenizer.json"))
     docs = list(iter_documents([corpus / "reuters.txt"]))
@@ -108,7 +109,7 @@ def test_workers_give_the_same_shards_and_a_str_path_is_one_input(tiny_tokenizer
 
 
 def test_shards_record_the_tokenizer_fingerprint_and_sizes(tiny_tokenizer_dir, corpus, tmp_path):
-    from spacy_wv.corpus.tokenizer_training import tokenizer_fingerprint
+    from spacy_wv.hf_dirs import tokenizer_fingerprint
 
     meta = encode_corpus(tiny_tokenizer_dir, [corpus], tmp_path / "shards", workers=1)
     assert meta["tokenizer_fingerprint"] == tokenizer_fingerprint(tiny_tokenizer_dir / "tokenizer.json")

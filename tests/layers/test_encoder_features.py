@@ -186,7 +186,7 @@ def test_missing_or_non_model_directory(tmp_path, real_docs):
         _features(tmp_path / "nowhere", real_docs)
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "readme.txt").write_text("not a model")
-    with pytest.raises(UserError, match="Not a Hugging Face model directory .no config.json.: .*notes"):
+    with pytest.raises(UserError, match="notes is not a Hugging Face model directory .no config.json.: it holds 1 other file"):
         _features(tmp_path / "notes", real_docs)
     with pytest.raises(UserError, match="has no encoder directory"):
         _features("", real_docs)

@@ -4,7 +4,7 @@ from spacy.util import registry
 
 from spacy_wv.errors import UserError
 from spacy_wv.pretraining.config import load_pretrain_config, micro_batch_seqs, resolve_settings
-from spacy_wv.pretraining.encoder import EncoderSpec
+from spacy_wv.pretraining.architecture import EncoderSpec
 from spacy_wv.pretraining.loop import prepare_run
 from spacy_wv.pretraining.objectives import CausalLM, MaskedLM
 from spacy_wv.pretraining.optimization import AdamWSettings, WarmupDecay

@@ -6,7 +6,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerFast
 from spacy_wv.corpus.shards import ShardReader
 from spacy_wv.errors import UserError
 from spacy_wv.pretraining.batching import PackedCorpus
-from spacy_wv.pretraining.encoder import transformer_encoder
+from spacy_wv.pretraining.architecture import transformer_encoder
 from spacy_wv.pretraining.objectives import IGNORE_INDEX, causal_lm, masked_lm, word_start_table
 
 

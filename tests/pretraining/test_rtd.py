@@ -10,10 +10,10 @@ from transformers import AutoTokenizer
 from spacy_wv.errors import UserError
 from spacy_wv.pretraining.checkpoint import AUXILIARY_FILE, latest_checkpoint, read_state, step_dirs
 from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
-from spacy_wv.pretraining.encoder import transformer_encoder
+from spacy_wv.pretraining.architecture import transformer_encoder
 from spacy_wv.pretraining.objectives import IGNORE_INDEX
 from spacy_wv.pretraining.rtd import NOT_MASKED, ReplacedTokenDetection, generator_size, replaced_token_detection
-from spacy_wv.vectors.encoder import load_hf_dir
+from spacy_wv.hf_dirs import load_model_dir
 
 from .conftest import RTD_CONFIG, read_metrics, run_in_process, tiny_overrides
 
@@ -124,7 +124,7 @@ def test_tiny_run_trains_the_discriminator_and_exports_it_alone(reference_run, t
     model = AutoModel.from_pretrained(reference_run)
     assert torch.equal(model.get_input_embeddings().weight, trained["embeddings.tok_embeddings.weight"])
     assert any("generator" in k for k in load_file(str(step_dir / AUXILIARY_FILE)))
-    encoder, tokenizer = load_hf_dir(reference_run)  # what `vectors export` and EncoderFeatures load
+    encoder, tokenizer = load_model_dir(reference_run)  # what `vectors export` and EncoderFeatures load
     assert encoder.config.model_type == "modernbert" and tokenizer.is_fast
 
 

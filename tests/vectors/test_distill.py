@@ -3,7 +3,7 @@ import time
 import numpy
 
 from spacy_wv.vectors.distill import NEGATIVES, cbow_loss, train_cbow
-from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.export import ExportSettings, export_vectors
 
 

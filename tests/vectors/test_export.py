@@ -7,7 +7,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from spacy_wv.errors import UserError
-from spacy_wv.vectors.encoder import load_encoder
+from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.export import Corpus, ExportSettings, build_vocabulary, export_vectors, iter_contexts, plan_windows, postprocess_apply, postprocess_fit, sample_occurrences
 
 
