@@ -9,9 +9,6 @@ from scipy.stats import spearmanr
 from spacy_wv.vectors.joint import JOINT_ARRAYS, JOINT_JSON, JointVectors
 from spacy_wv.vectors.tables import W2V_FILE, read_word2vec
 
-from .test_vectors_cli import run_cli
-
-
 def invoke(*args):
     """The CLI in-process, for module-scoped fixtures (no monkeypatch there)."""
     from typer.testing import CliRunner
@@ -102,11 +99,11 @@ def test_a_word_in_neither_table_is_close_to_its_morphological_relatives(joint, 
         assert _cosine(walked, vectors[relative]) > baseline, relative
 
 
-def test_evaluate_scores_three_pairs_as_recomputed_by_hand(monkeypatch, capsys, joint, sources, tmp_path):
+def test_evaluate_scores_four_pairs_as_recomputed_by_hand(run_cli, joint, sources, tmp_path):
     pairs = [("walk", "talk", 6.0), ("market", "friend", 1.5), ("father", "sister", 4.0), ("walks", "walking", 9.0)]
     path = tmp_path / "four.tsv"
     path.write_text("".join(f"{a}\t{b}\t{s}\n" for a, b, s in pairs), encoding="utf8")
-    code, out = run_cli(monkeypatch, capsys, "vectors", "evaluate", joint, "--similarity", path, "--output-dir", tmp_path / "eval")
+    code, out = run_cli("vectors", "evaluate", joint, "--similarity", path, "--output-dir", tmp_path / "eval")
     assert code == 0, out
     printed = json.loads((tmp_path / "eval" / "results.json").read_text())["vectors"]["joint"]["similarity"]["four"]
     # By hand, from the two sources and the stored transforms: centre, drop the top
@@ -129,8 +126,8 @@ def test_evaluate_scores_three_pairs_as_recomputed_by_hand(monkeypatch, capsys, 
     assert f"{printed['spearman']:.3f}" in out
 
 
-def test_a_fixed_encoder_weight_of_one_gives_the_encoder_cosines(monkeypatch, capsys, sources, tmp_path):
-    code, out = run_cli(monkeypatch, capsys, "vectors", "join", sources["export"], sources["fasttext"], sources["subwords"], tmp_path / "j",
+def test_a_fixed_encoder_weight_of_one_gives_the_encoder_cosines(run_cli, sources, tmp_path):
+    code, out = run_cli("vectors", "join", sources["export"], sources["fasttext"], sources["subwords"], tmp_path / "j",
                         "--encoder-weight", 1.0, "--encoder-pcs", 0, "--fasttext-pcs", 0, "--max-words", 400)
     assert code == 0, out
     joint, encoder = read_word2vec(tmp_path / "j" / W2V_FILE), read_word2vec(sources["export"] / W2V_FILE)
@@ -143,16 +140,16 @@ def test_a_fixed_encoder_weight_of_one_gives_the_encoder_cosines(monkeypatch, ca
     (["--encoder-weight", 1.5], "--encoder-weight must be between 0 and 1"),
     ([], "Give dev similarity sets to fit the weights on"),
 ])
-def test_bad_settings_are_one_line_errors(monkeypatch, capsys, sources, tmp_path, extra, message):
-    code, out = run_cli(monkeypatch, capsys, "vectors", "join", sources["export"], sources["fasttext"], sources["subwords"], tmp_path / "j", *extra)
+def test_bad_settings_are_one_line_errors(run_cli, sources, tmp_path, extra, message):
+    code, out = run_cli("vectors", "join", sources["export"], sources["fasttext"], sources["subwords"], tmp_path / "j", *extra)
     assert code == 1 and message in out and len(out.strip().splitlines()) == 1, out
     assert not (tmp_path / "j").exists()
 
 
-def test_a_fit_set_the_table_does_not_cover_is_refused(monkeypatch, capsys, sources, tmp_path):
+def test_a_fit_set_the_table_does_not_cover_is_refused(run_cli, sources, tmp_path):
     rare = tmp_path / "rare.tsv"
     rare.write_text("".join(f"qqqx{i}\tzzzy{i}\t{i}\n" for i in range(20)), encoding="utf8")
-    code, out = run_cli(monkeypatch, capsys, "vectors", "join", sources["export"], sources["fasttext"], sources["subwords"], tmp_path / "j", "--fit", rare)
+    code, out = run_cli("vectors", "join", sources["export"], sources["fasttext"], sources["subwords"], tmp_path / "j", "--fit", rare)
     assert code == 1 and "only 0 of its 20 pairs are in the table" in out, out
 
 
