@@ -91,6 +91,7 @@ def join_command(
     encoder_pcs: Optional[int] = typer.Option(None, "--encoder-pcs", help="Fix the top components removed from the encoder part"),
     fasttext_pcs: Optional[int] = typer.Option(None, "--fasttext-pcs", help="Fix the top components removed from the fastText part"),
     max_words: Optional[int] = typer.Option(None, "--max-words", help="Table size (default: every word of both tables)"),
+    objective: str = typer.Option("worst_gain", "--objective", help="Fit: worst_gain (the smallest gain over fastText alone across the --fit sets, maximised) or mean (the mean rho)"),
     encoder: Optional[Path] = typer.Option(None, "--encoder", help="The encoder of the export, if it moved (composes the encoder part of words outside its table)"),
 ):
     """Join encoder vectors and fastText subword vectors: each part post-processed, normalised and weighted, the weights fitted on dev similarity sets."""
@@ -100,7 +101,8 @@ def join_command(
     from ..vectors.tables import read_word2vec
     from ..vectors.wordvectors import WordVectors
 
-    settings = JointSettings(encoder_weight=encoder_weight, encoder_pcs=encoder_pcs, fasttext_pcs=fasttext_pcs, max_words=max_words).check()
+    settings = JointSettings(encoder_weight=encoder_weight, encoder_pcs=encoder_pcs, fasttext_pcs=fasttext_pcs, max_words=max_words,
+                             objective=objective).check()
     for path in [encoder_vectors, fasttext, subwords, *fit]:
         if not path.exists():
             raise UserError(f"Not found: {path}")
