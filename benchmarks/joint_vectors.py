@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy
 
 from spacy_wv.vectors.analogy import evaluate_analogies, read_analogies
-from spacy_wv.vectors.joint import PARTS, JointSettings, fasttext_part, fit_transforms, joint_vocabulary
+from spacy_wv.vectors.joint import PARTS, JointSettings, fasttext_part, fit_transforms, joint_vocabulary, keyed_pairs
 from spacy_wv.vectors.similarity import WordPairs, evaluate_similarity, read_word_pairs
 from spacy_wv.vectors.subwords import SubwordVectors
 from spacy_wv.vectors.tables import StaticVectors, read_word2vec
@@ -77,7 +77,7 @@ def main():
     vocabulary = {words[i] for i in in_both}
     wordsim = args.data / "wordsim"
     full_sets = [read_word_pairs(wordsim / "ws353_all.tsv"), read_word_pairs(wordsim / "simlex999.tsv")]
-    fit_sets = [WordPairs(p.name, [(a.lower(), b.lower()) for a, b in p.pairs], p.scores) for p in full_sets]
+    fit_sets = [keyed_pairs(p, encoder_vectors.lowercase) for p in full_sets]
     similarity_sets = [shared_pairs(p, vocabulary) for p in full_sets]
     covered_of = {p.name: len(p.pairs) for p in full_sets}
     questions = read_analogies(args.data / "analogy" / "questions-words.txt")

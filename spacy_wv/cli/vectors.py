@@ -109,13 +109,14 @@ def join_command(
     with claim_output_dir(output_dir, "vectors", [encoder_vectors, fasttext, subwords, *fit]):
         start = time.perf_counter()
         fit_sets = [read_word_pairs(path) for path in fit]
-        result = build_joint(WordVectors.load(encoder_vectors, encoder), read_word2vec(fasttext), SubwordVectors.load(subwords), fit_sets, settings)
+        subword_vectors = SubwordVectors.load(subwords)
+        result = build_joint(WordVectors.load(encoder_vectors, encoder), read_word2vec(fasttext), subword_vectors, fit_sets, settings)
         info = {"encoder_vectors": str(encoder_vectors.resolve()), "fasttext": str(fasttext.resolve()), "subwords": str(subwords.resolve()),
                 "encoder": str(encoder.resolve()) if encoder else None,
                 "fit_files": [str(path) for path in fit], "lowercase": result.lowercase,
                 "settings": vars(settings), "seconds": round(time.perf_counter() - start, 1)}
         with atomic_output_dir(output_dir, kind="vectors") as tmp_dir:
-            write_joint(tmp_dir, result, SubwordVectors.load(subwords), info)
+            write_joint(tmp_dir, result, subword_vectors, info)
     if result.fit:
         msg.info(fit_summary(result.fit))
     msg.good(f"Wrote {len(result.words):,} joint vectors x {result.table.shape[1]} to {output_dir} in {time.perf_counter() - start:.0f} s")

@@ -71,6 +71,8 @@ def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSet
     from gensim.models import FastText
 
     inputs = list(inputs)
+    if subwords_file is not None and os.path.realpath(subwords_file) == os.path.realpath(out_file):
+        raise UserError(f"--subwords {subwords_file} is the output table itself: give the n-gram buckets a file of their own (.npz)")
     claim_subwords = (claim_output_file(subwords_file, ".npz", [*inputs, out_file], is_subword_file, "a subword table")
                       if subwords_file is not None else nullcontext())
     with claim_output_file(out_file, ".txt", inputs, is_word2vec_text, "a word2vec text table"), claim_subwords, \

@@ -125,13 +125,12 @@ def fit_transforms(parts: Dict[str, numpy.ndarray], rows: Dict[str, int], fit_se
     for name, table in parts.items():
         grid = [fixed_pcs[name]] if fixed_pcs[name] is not None else [pcs for pcs in PCS_GRID if pcs < min(table.shape)]
         for pcs in grid:
-            mean, components = postprocess_fit(table, True, pcs) if pcs else postprocess_fit(table, False, 0)
-            fits[name, pcs] = (mean, components)
+            mean, components = fits[name, pcs] = postprocess_fit(table, False, pcs)
             unit = unit_rows(postprocess_apply(table, mean, components))
-            cosines[name, pcs] = [(unit[index[:, 0].astype(int)] * unit[index[:, 1].astype(int)]).sum(1) for _, index in pairs]
+            cosines[name, pcs] = [_pair_cosines(unit, index) for _, index in pairs]
     weights = [settings.encoder_weight] if settings.encoder_weight is not None else WEIGHT_GRID
     fasttext_unit = unit_rows(parts["fasttext"])
-    baseline = [spearman((fasttext_unit[index[:, 0].astype(int)] * fasttext_unit[index[:, 1].astype(int)]).sum(1), index[:, 2]) for _, index in pairs]
+    baseline = [spearman(_pair_cosines(fasttext_unit, index), index[:, 2]) for _, index in pairs]
     best, grid_scores = None, []
     for (_, encoder_pcs) in [key for key in cosines if key[0] == "encoder"]:
         for (_, fasttext_pcs) in [key for key in cosines if key[0] == "fasttext"]:
@@ -156,6 +155,11 @@ def fit_transforms(parts: Dict[str, numpy.ndarray], rows: Dict[str, int], fit_se
     return transforms, fit
 
 
+def _pair_cosines(unit: numpy.ndarray, index: numpy.ndarray) -> numpy.ndarray:
+    """Cosines of unit rows for (row, row, score) triples."""
+    return (unit[index[:, 0].astype(int)] * unit[index[:, 1].astype(int)]).sum(1)
+
+
 def _ranking(row: Dict, objective: str) -> Tuple[float, float]:
     return (row["worst_gain"], row["mean"]) if objective == "worst_gain" else (row["mean"], row["worst_gain"])
 
@@ -174,23 +178,24 @@ def build_joint(encoder_vectors, fasttext: StaticVectors, subwords: SubwordVecto
     encoder_part, found = encoder_vectors.lookup(words)
     if not found.all():
         raise UserError(f"{int((~found).sum()):,} joint words have no encoder vector and the encoder export's encoder is not at hand "
-                        "(it composes them); pass --encoder, or --max-words {len(encoder_vectors.table.words)} to keep the encoder table's words")
+                        f"(it composes them); pass --encoder, or --max-words {len(encoder_vectors.table.words)} to keep the encoder table's words")
     parts = {"encoder": encoder_part, "fasttext": fasttext_part(words, fasttext, subwords)}
     rows = {word: i for i, word in enumerate(words)}
     if fit_sets:
-        fit_sets = [_keyed(pairs, encoder_vectors.lowercase) for pairs in fit_sets]
+        fit_sets = [keyed_pairs(pairs, encoder_vectors.lowercase) for pairs in fit_sets]
         transforms, fit = fit_transforms(parts, rows, fit_sets, settings)
     else:
         transforms = {
-            "encoder": PartTransform(settings.encoder_weight, *postprocess_fit(parts["encoder"], bool(settings.encoder_pcs), settings.encoder_pcs or 0)),
-            "fasttext": PartTransform(1 - settings.encoder_weight, *postprocess_fit(parts["fasttext"], bool(settings.fasttext_pcs), settings.fasttext_pcs or 0)),
+            "encoder": PartTransform(settings.encoder_weight, *postprocess_fit(parts["encoder"], False, settings.encoder_pcs or 0)),
+            "fasttext": PartTransform(1 - settings.encoder_weight, *postprocess_fit(parts["fasttext"], False, settings.fasttext_pcs or 0)),
         }
         fit = {}
     table = numpy.hstack([transforms[name].apply(parts[name]) for name in PARTS])
     return JointResult(words, table, transforms, encoder_vectors.lowercase, fit)
 
 
-def _keyed(pairs: WordPairs, lowercase: bool) -> WordPairs:
+def keyed_pairs(pairs: WordPairs, lowercase: bool) -> WordPairs:
+    """The pairs as the table keys its words (lower-cased when it does)."""
     if not lowercase:
         return pairs
     return WordPairs(pairs.name, [(a.lower(), b.lower()) for a, b in pairs.pairs], pairs.scores)
@@ -222,7 +227,6 @@ class JointVectors:
 
     def __init__(self, table: StaticVectors, transforms: Dict[str, PartTransform], subwords: SubwordVectors, encoder_vectors, lowercase: bool):
         self.table, self.transforms, self.subwords, self.encoder_vectors, self.lowercase = table, transforms, subwords, encoder_vectors, lowercase
-        self._empty_fasttext = StaticVectors([], numpy.zeros((0, subwords.width), dtype="float32"))
 
     @property
     def oov_policy(self) -> str:
@@ -263,7 +267,7 @@ class JointVectors:
         missing = numpy.flatnonzero(~found)
         if missing.size:
             todo = [keys[i] for i in missing]
-            fasttext = fasttext_part(todo, self._empty_fasttext, self.subwords)
+            fasttext = self.subwords.vectors(todo)  # not in the table, so not in fastText's either
             if self.encoder_vectors is not None:
                 encoder = self.encoder_vectors.lookup(todo)[0]
             else:

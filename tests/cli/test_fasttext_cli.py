@@ -54,6 +54,17 @@ def test_refuses_a_directory_or_a_file_that_is_not_vectors(monkeypatch, capsys, 
     assert notes.read_text() == "my precious notes, not vectors\n"
 
 
+def test_subwords_refuse_a_file_that_is_not_a_subword_table_or_is_the_table(monkeypatch, capsys, corpus, tmp_path):
+    notes = tmp_path / "notes.npz"
+    notes.write_bytes(b"my precious notes, not a subword table\n")
+    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", corpus, "--subwords", notes)
+    assert code == 1 and "exists and is not a subword table" in printed and len(printed.strip().splitlines()) == 1, printed
+    assert notes.read_bytes() == b"my precious notes, not a subword table\n"
+    assert not (tmp_path / "ft.txt").exists()
+    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", corpus, "--subwords", tmp_path / "ft.txt")
+    assert code == 1 and "is the output table itself" in printed and len(printed.strip().splitlines()) == 1, printed
+
+
 def test_empty_corpus(monkeypatch, capsys, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n   \n")
