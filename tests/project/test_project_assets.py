@@ -3,6 +3,8 @@ an asset, each asset's md5 is that of the file here, URLs are pinned, and a chec
 without the data is told what to fetch (scripts/project_assets.py, the Makefile's check)."""
 import importlib.util
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -114,10 +116,26 @@ def test_a_checkout_without_the_data_is_told_what_to_fetch(tmp_path):
         assert f"md5 {asset['checksum']}  url {asset['url']}" in listing
     # Once the files are there (links to the shared copies), nothing is missing or fetched.
     shared = project_assets.load(REPO)
-    for asset, here in zip(demo, project_assets.assets_for(shared, project_assets.data_paths(shared, project_assets.data_dir(shared), "demo"))):
+    here = project_assets.assets_for(shared, project_assets.data_paths(shared, project_assets.data_dir(shared), "demo"))
+    for asset, copy in zip(demo, here):
         Path(asset["dest"]).parent.mkdir(parents=True, exist_ok=True)
-        Path(asset["dest"]).symlink_to((REPO / here["dest"]).resolve())
+        Path(asset["dest"]).symlink_to((REPO / copy["dest"]).resolve())
     assert project_assets.missing(config, data, "demo") == []
     assert project_assets.dry(config, data, "demo").count("[present, md5 ok] -> skip") == len(demo)
     assert project_assets.main(["missing", "--workflow", "demo", "--vars.data", str(elsewhere)]) == 0
     assert project_assets.main(["missing", "--workflow", "demo", "--vars.data", str(tmp_path / "none")]) == 1
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_demo_fetches_only_when_files_are_missing(tmp_path):
+    # -n prints the recipe; -o keeps make from (re)building the venv.
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo", f"DATA={tmp_path}"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    check, run = out
+    assert check.endswith(f"scripts/project_assets.py missing --workflow demo --vars.data {tmp_path} "
+                          f"|| .venv/bin/python -m spacy project assets . --vars.data {tmp_path}")
+    assert run.endswith(f"spacy project run demo . --vars.data {tmp_path}")
+    # Without DATA: ../shared/data where it exists (here), read in place.
+    default = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout
+    assert default.count("--vars.data ../shared/data") == 3
