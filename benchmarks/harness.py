@@ -170,13 +170,15 @@ def system_overrides(encoder: Optional[str], vectors: Optional[str]) -> Dict[str
 def system_config(task: str, system: str, train: Path, dev: Path, encoder: Optional[str] = None,
                   vectors: Optional[str] = None, seed: int = 0, overrides: Optional[Dict[str, object]] = None):
     """The system's config for the task (not interpolated), with the data, seed, the
-    encoder and vectors the system takes, and `overrides` on top."""
+    encoder and vectors the system takes, and `overrides` on top: a string value is read
+    as `spacy train --section.key VALUE` reads it (JSON where it parses, else the string)."""
     from spacy.util import load_config
 
     s = SYSTEMS[system]
     config = load_config(config_path(task, system), interpolate=False, overrides={
         "paths.train": str(train), "paths.dev": str(dev), "system.seed": seed, "training.seed": seed,
-        **system_overrides(encoder if s.encoder else None, vectors if s.vectors else None), **(overrides or {})})
+        **system_overrides(encoder if s.encoder else None, vectors if s.vectors else None),
+        **{key: _cli_value(value) for key, value in (overrides or {}).items()}})
     if s.features_only:
         component = TASKS[task].kind
         components = config["components"]
@@ -185,6 +187,15 @@ def system_config(task: str, system: str, train: Path, dev: Path, encoder: Optio
         config["nlp"]["pipeline"] = [p for p in config["nlp"]["pipeline"] if p != "wv_vectors"]
         components.pop("wv_vectors", None)
     return config
+
+
+def _cli_value(value):
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def feature_caches(nlp) -> list:
