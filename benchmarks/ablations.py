@@ -17,9 +17,8 @@ the rows as JSON lines; `--seeds 0,1,2` gives mean ± sd.
 """
 import argparse
 import json
-import tempfile
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import harness
 from ner_budget import convert_tasks, parse_common_args
@@ -78,24 +77,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--only", default=None, help="Comma-separated ablation names (default: all)")
     args = parse_common_args(parser)
-    if args.table_from:
-        print(harness.score_table(harness.read_rows(args.table_from), baseline="baseline"))
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        data = convert_tasks(args, Path(tmp))
+
+    def plan(folder: Path) -> List[dict]:
+        data = convert_tasks(args, folder)
         ablations = _ablations(data["ner"][1]["train"] if "ner" in data else None, args.encoder)
         names = args.only.split(",") if args.only else list(ablations)
         unknown = set(names) - set(ablations)
         if unknown:
             raise SystemExit(f"Unknown ablation(s) {sorted(unknown)}; known: {', '.join(ablations)}")
-        runs = [harness.spec(task, "finetuned", paths, harness.budget(steps=args.steps), seed, args.encoder,
+        return [harness.spec(task, "finetuned", paths, harness.budget(steps=args.steps), seed, args.encoder,
                              overrides=ablations[name][short], variant=name)
                 for name in names for short, (task, paths) in data.items() if short in ablations[name]
                 for seed in harness.seeds(args.seeds)]
-        rows = harness.run_all(runs, args.output)
-    print()
-    print(harness.score_table(rows, baseline="baseline"))
 
+    harness.run_plan(args, plan, baseline="baseline")
 
 if __name__ == "__main__":
     main()

@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import List
 
 import numpy
 
@@ -131,37 +132,33 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=5, help="Export context: words either side of an occurrence")
     harness.add_run_arguments(parser)
     args = parser.parse_args()
-    if args.table_from:
-        print(harness.score_table([row for row in harness.read_rows(args.table_from) if "task" in row]))
-        return
-    if not (args.encoder and (args.encoder / "config.json").is_file()):
-        raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
     tasks = [t for t in args.tasks.split(",") if t]
     systems = [ALIASES.get(s, s) for s in args.systems.split(",")]
+
     unknown = [s for s in systems if s not in SYSTEMS] + [t for t in tasks if t not in TASKS]
     if unknown:
         raise SystemExit(f"Unknown system or task: {unknown}; systems {list(SYSTEMS)}, tasks {list(TASKS)}")
-    rows, vec = [], None
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+    if not args.table_from and not (args.encoder and (args.encoder / "config.json").is_file()):
+        raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
+
+    def plan(folder: Path) -> List[dict]:
         spent = harness.chosen_budget(args.budget_minutes, args.steps)
-        runs = [harness.spec(task, system, paths, spent, seed, args.encoder)
-                for task in tasks for paths in [harness.convert(task, args.data_dir, work, args.train_docs, args.dev_docs)]
+        return [harness.spec(task, system, paths, spent, seed, args.encoder)
+                for task in tasks for paths in [harness.convert(task, args.data_dir, folder, args.train_docs, args.dev_docs)]
                 for seed in harness.seeds(args.seeds) for system in systems]
-        rows = harness.run_all(runs, args.output)
-        if args.vectors_mb > 0:
-            tokenised = work / "zh.tok.txt"
+
+    if tasks or args.table_from:
+        harness.run_plan(args, plan)
+    if args.vectors_mb > 0 and not args.table_from:
+        with tempfile.TemporaryDirectory() as tmp:
+            tokenised = Path(tmp) / "zh.tok.txt"
             start = time.perf_counter()
             n_words = segment_corpus(args.data_dir, args.vectors_mb, tokenised)
             print(f"Vectors text: {args.vectors_mb} MB, {n_words:,} jieba words, segmented in {time.perf_counter() - start:.0f} s", flush=True)
             vec = vectors(args, tokenised)
-            if args.output:
-                harness.append_rows(args.output, [json_ready({"vectors": vec})])
-    print()
-    if rows:
-        print(harness.score_table(rows))
+        if args.output:
+            harness.append_rows(args.output, [json_ready({"vectors": vec})])
         print()
-    if vec is not None:
         print(vectors_table(vec))
 
 

@@ -37,7 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO.parent / "shared" / "data"
@@ -350,6 +350,20 @@ def run_all(runs: Sequence[dict], output: Optional[Path] = None) -> List[dict]:
         print(json.dumps(row), flush=True)
         if output:
             append_rows(output, [row])
+    return rows
+
+
+def run_plan(args: argparse.Namespace, plan: Callable[[Path], List[dict]], baseline: Optional[str] = None) -> List[dict]:
+    """A training benchmark's main: with --table-from, the table of those rows; else
+    `plan(folder)` (checks, converts the data into the temporary folder and lists the
+    runs), every run in a subprocess of its own, then the table of their rows."""
+    if args.table_from:
+        print(score_table([row for row in read_rows(args.table_from) if "score" in row], baseline))
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run_all(plan(Path(tmp)), args.output)
+    print()
+    print(score_table(rows, baseline))
     return rows
 
 

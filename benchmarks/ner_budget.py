@@ -18,8 +18,8 @@ first steps cost more than later ones (benchmarks/RESULTS.md marks its tables
 superseded). `--output` appends the rows as JSON lines (it wrote one JSON list).
 """
 import argparse
-import tempfile
 from pathlib import Path
+from typing import List
 
 import harness
 
@@ -38,13 +38,13 @@ def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     unknown = [task for task in args.tasks.split(",") if task not in TASKS]
     if unknown:
         raise SystemExit(f"Unknown task(s) {unknown}; tasks {list(TASKS)}")
-    if not args.table_from:
-        harness.check_inputs(["finetuned"], args.encoder, None)
     return args
 
 
 def convert_tasks(args, out: Path) -> dict:
-    """This script's task name -> the harness task and its converted files."""
+    """This script's task name -> the harness task and its converted files (after
+    checking the encoder)."""
+    harness.check_inputs(["finetuned"], args.encoder, None)
     docs = {"ner": args.ner_docs, "textcat": args.textcat_docs}
     return {task: (TASKS[task], harness.convert(TASKS[task], args.data_dir, out, docs[task], args.dev_docs))
             for task in args.tasks.split(",")}
@@ -55,18 +55,14 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=30.0)
     parser.add_argument("--steps", type=int, default=0, help="Equal steps instead of equal wall clock")
     args = parse_common_args(parser)
-    if args.table_from:
-        print(harness.score_table(harness.read_rows(args.table_from)))
-        return
-    spent = harness.chosen_budget(args.budget_minutes, args.steps)
-    with tempfile.TemporaryDirectory() as tmp:
-        runs = [harness.spec(task, system, paths, spent, seed, args.encoder)
-                for task, paths in convert_tasks(args, Path(tmp)).values()
-                for seed in harness.seeds(args.seeds) for system in SYSTEMS]
-        rows = harness.run_all(runs, args.output)
-    print()
-    print(harness.score_table(rows))
 
+    def plan(folder: Path) -> List[dict]:
+        spent = harness.chosen_budget(args.budget_minutes, args.steps)
+        return [harness.spec(task, system, paths, spent, seed, args.encoder)
+                for task, paths in convert_tasks(args, folder).values()
+                for seed in harness.seeds(args.seeds) for system in SYSTEMS]
+
+    harness.run_plan(args, plan)
 
 if __name__ == "__main__":
     main()

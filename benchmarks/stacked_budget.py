@@ -22,11 +22,10 @@ Threads follow OMP_NUM_THREADS / torch's default. The table gives mean ± standa
 deviation over seeds.
 """
 import argparse
-import tempfile
 from pathlib import Path
+from typing import List
 
 import harness
-from harness import convert, read_rows
 
 
 def run_one(spec: dict) -> dict:
@@ -47,24 +46,21 @@ def main() -> None:
     parser.add_argument("--train-docs", type=int, default=None, help="Use only this many training docs")
     harness.add_run_arguments(parser)
     args = parser.parse_args()
-    if args.table_from:
-        print(harness.score_table(read_rows(args.table_from)))
-        return
-    tasks, systems = args.tasks.split(","), args.systems.split(",")
-    harness.check_names(tasks, systems)
-    harness.check_inputs(systems, args.encoder, args.vectors)
-    with tempfile.TemporaryDirectory() as tmp:
+
+    def plan(folder: Path) -> List[dict]:
+        tasks, systems = args.tasks.split(","), args.systems.split(",")
+        harness.check_names(tasks, systems)
+        harness.check_inputs(systems, args.encoder, args.vectors)
         runs = []
         for task in tasks:
-            paths = convert(task, args.data_dir, Path(tmp), args.train_docs, args.dev_docs)
+            paths = harness.convert(task, args.data_dir, folder, args.train_docs, args.dev_docs)
             minutes = args.minutes if args.minutes is not None else harness.TASKS[task].minutes
             runs += [harness.spec(task, system, paths, harness.chosen_budget(minutes, args.steps), seed,
                                   args.encoder, args.vectors)
                      for seed in harness.seeds(args.seeds) for system in systems]
-        rows = harness.run_all(runs, args.output)
-    print()
-    print(harness.score_table(rows))
+        return runs
 
+    harness.run_plan(args, plan)
 
 if __name__ == "__main__":
     main()
