@@ -20,11 +20,13 @@ list of runs over it (ner_budget, stacked_budget, chinese, ablations, encoder_qu
   full dev set and, unless the spec says `"infer": false`, reloads the pipeline from
   disk (feature cache off, as for a user) and measures `nlp.pipe` words/s on the dev texts.
 - `run_isolated` runs one spec in a subprocess of its own (`harness.py --run-one JSON`)
-  and returns its row; `run_all` runs a list of them, printing and appending each row.
+  and returns its row; `run_all` runs a list of them, printing and appending each row
+  (JSON lines); `run_plan` is a training benchmark's main (`--table-from`, or convert,
+  run, table).
 - A **row** is one JSON object (see `run_one`); `score_table` groups rows by (task,
-  system, variant) and prints the dev score's mean ± sample standard deviation over
-  seeds, with the means of the cost columns, as one markdown table. `markdown_table`
-  is the table every benchmark prints.
+  system, variant, budget) and prints the dev score's mean ± sample standard deviation
+  over seeds, with the means of the cost columns, as one markdown table.
+  `markdown_table` and `format_mean_sd` are what the other benchmarks' tables use too.
 
     python benchmarks/harness.py --table-from rows.jsonl [more.jsonl ...]   # one table from saved rows
 """
