@@ -106,6 +106,16 @@ def tiny_modernbert_dir(tiny_shards, tiny_tokenizer_dir, tmp_path_factory) -> Pa
     return out
 
 
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory):
+    """One virtualenv for every packaging test, with spacy_wv installed from its wheel;
+    each test installs its own pipeline wheels into it (tests/packaging.py)."""
+    from .packaging import FreshVenv, build_own_wheel
+
+    base = tmp_path_factory.mktemp("fresh_venv")
+    return FreshVenv(base / "venv", build_own_wheel(base / "wheel"))
+
+
 @pytest.fixture
 def run_cli(monkeypatch, capsys):
     """Run the CLI as a user does (`python -m spacy_wv ...` goes through `main()`), in this

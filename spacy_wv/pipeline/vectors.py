@@ -125,11 +125,12 @@ class ContextualVectors:
         """Gather the anisotropy statistics from the training docs (when `anisotropy` is not "none")."""
         if self.anisotropy == "none" or nlp is None:
             return
-        texts = [eg.reference.text for eg in islice(get_examples(), n_docs)]
-        if sum(len(text.split()) for text in texts) < MIN_CALIBRATION_WORDS:  # e.g. spaCy's dummy "x y z" example
-            warnings.warn(f"{self.name}: too few training words to gather anisotropy statistics; call calibrate(nlp, texts)")
+        references = [eg.reference for eg in islice(get_examples(), n_docs)]
+        # Tokens, not whitespace-separated words: a Chinese text has no spaces.
+        if sum(len(doc) for doc in references) < MIN_CALIBRATION_WORDS:  # e.g. spaCy's dummy "x y z" example
+            warnings.warn(f"{self.name}: too few training tokens to gather anisotropy statistics; call calibrate(nlp, texts)")
             return
-        self.calibrate(nlp, texts)
+        self.calibrate(nlp, [doc.text for doc in references])
 
     def calibrate(self, nlp: Language, texts: Iterable[str], max_tokens: int = 50_000) -> Dict:
         """Mean and whitening transform of the token vectors of `texts`, run through the

@@ -80,21 +80,33 @@ def tiny_fasttext_vectors(tmp_path_factory, text_file: Path) -> Path:
     return out
 
 
-def tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, vectors_dir) -> Path:
-    """configs/ner_stacked.cfg with static vectors: CNN + fastText + frozen encoder features."""
+def tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, vectors_dir, name: str = "ner_stacked") -> Path:
+    """configs/ner_stacked.cfg with static vectors: CNN + fastText + frozen encoder features.
+    One pipeline per `name`: give each encoder its own."""
     base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
     base.mkdir(exist_ok=True)
-    return _train(base, "ner_stacked", "ner_stacked.cfg", encoder_dir, *_conll_slices(base, data_dir), overrides={
+    return _train(base, name, "ner_stacked.cfg", encoder_dir, *_conll_slices(base, data_dir), overrides={
         "paths.vectors": str(vectors_dir), "components.tok2vec.model.embed.include_static_vectors": True,
     })
 
 
-def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
-    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
-    base.mkdir(exist_ok=True)
+def sst2_slices(base: Path, data_dir: Path) -> Tuple[Path, Path]:
     train_path, dev_path = base / "sst2_train.spacy", base / "sst2_dev.spacy"
     names = parse_label_map("0=negative,1=positive")
     if not dev_path.exists():
         convert_labeled_text(data_dir / "sst2" / "train.txt", train_path, label_map=names, max_docs=64)
         convert_labeled_text(data_dir / "sst2" / "dev.txt", dev_path, label_map=names, max_docs=16)
-    return _train(base, "textcat", "textcat.cfg", encoder_dir, train_path, dev_path)
+    return train_path, dev_path
+
+
+def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    return _train(base, "textcat", "textcat.cfg", encoder_dir, *sst2_slices(base, data_dir))
+
+
+def tiny_stacked_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir, name: str = "textcat_stacked") -> Path:
+    """configs/textcat_stacked.cfg (CNN + frozen encoder features) on the SST-2 slice."""
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    return _train(base, name, "textcat_stacked.cfg", encoder_dir, *sst2_slices(base, data_dir))
