@@ -13,7 +13,7 @@ def test_chinese_pretraining_with_whole_word_masking_learns(zh_modernbert_dir):
     # The run's own config: whole-word masking over jieba words, the warm start on.
     assert settings.objective.whole_word and settings.objective.segmenter == "jieba"
     assert settings.encoder.family == "modernbert" and settings.warm_start.method == "pieces"
-    output = (zh_modernbert_dir / "pretrain_output.txt").read_text(encoding="utf8")
+    output = (zh_modernbert_dir.parent / "pretrain_output.txt").read_text(encoding="utf8")
     assert "Warm start (pieces): static vectors for" in output
     rows = read_metrics(zh_modernbert_dir)
     losses = [r["loss"] for r in rows if "loss" in r]
