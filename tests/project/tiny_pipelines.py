@@ -18,7 +18,12 @@ STEPS = 12
 def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Path, dev_path: Path,
            overrides: Optional[dict] = None) -> Path:
     out = base / name
-    if not (out / "model-last").exists():
+    made_from = out / "encoder_source.txt"
+    if (out / "model-last").exists():
+        # One pipeline per name and session: a second encoder needs a name of its own.
+        assert made_from.read_text(encoding="utf8") == str(encoder_dir), \
+            f"{name} was trained from {made_from.read_text(encoding='utf8')}, not {encoder_dir}: give it another name"
+    else:
         encoder_copy = base / f"{name}_encoder"
         shutil.copytree(encoder_dir, encoder_copy)
         threads = torch.get_num_threads()
@@ -29,6 +34,7 @@ def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Pa
         finally:
             torch.set_num_threads(threads)
         shutil.rmtree(encoder_copy)
+        made_from.write_text(str(encoder_dir), encoding="utf8")
     return out / "model-last"
 
 
