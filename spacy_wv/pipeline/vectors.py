@@ -126,11 +126,12 @@ class ContextualVectors:
         if self.anisotropy == "none" or nlp is None:
             return
         references = [eg.reference for eg in islice(get_examples(), n_docs)]
-        # Tokens, not whitespace-separated words: a Chinese text has no spaces.
-        if sum(len(doc) for doc in references) < MIN_CALIBRATION_WORDS:  # e.g. spaCy's dummy "x y z" example
-            warnings.warn(f"{self.name}: too few training tokens to gather anisotropy statistics; call calibrate(nlp, texts)")
+        texts = [doc.text for doc in references]
+        # Tokens, not spaces: Chinese text has none. The floor skips e.g. spaCy's dummy "x y z" example.
+        if sum(len(doc) for doc in references) < MIN_CALIBRATION_WORDS:
+            warnings.warn(f"{self.name}: too few training words to gather anisotropy statistics; call calibrate(nlp, texts)")
             return
-        self.calibrate(nlp, [doc.text for doc in references])
+        self.calibrate(nlp, texts)
 
     def calibrate(self, nlp: Language, texts: Iterable[str], max_tokens: int = 50_000) -> Dict:
         """Mean and whitening transform of the token vectors of `texts`, run through the
