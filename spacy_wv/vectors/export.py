@@ -42,7 +42,7 @@ from ..corpus.segment import CJK_CLASS, CJK_RE
 from ..corpus.text import iter_documents
 from ..errors import UserError
 from ..memory import TRIM_EVERY, release_free_memory
-from ..pipeline.pooling import check_pooling, pool_wordpieces
+from ..pooling import check_pooling, pool_wordpieces
 
 LAST_LAYER = -1
 MAX_POSITIONS = 512
