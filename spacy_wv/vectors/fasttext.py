@@ -13,7 +13,7 @@ from ..corpus.text import ReadStats, corpus_bytes, find_text_files, iter_documen
 from ..errors import UserError
 from ..outputs import atomic_output_file, claim_output_file, scratch_dir
 from .subwords import SubwordVectors, is_subword_file
-from .tables import is_word2vec_text
+from .tables import is_word2vec_text, write_word2vec
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,7 @@ def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSet
         model.train(corpus_file=corpus, total_words=model.corpus_total_words, total_examples=model.corpus_count,
                     epochs=model.epochs)
         words = model.wv.index_to_key[:settings.max_words]  # most frequent first
-        with atomic_output_file(out_file) as tmp_out, tmp_out.open("w", encoding="utf8") as out:
-            out.write(f"{len(words)} {settings.dim}\n")
-            for word in words:
-                out.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
+        write_word2vec(out_file, words, model.wv[words])
         if subwords_file is not None:
             with atomic_output_file(subwords_file) as tmp_out:
                 SubwordVectors.from_gensim(model).save(tmp_out)
