@@ -1,10 +1,14 @@
 # Two entry points for a fresh machine: `make demo` (the project workflow) and `make test`.
 PYTHON ?= python3
+# The data (project.yml `assets`): ../shared/data where it exists, else assets/, filled by
+# `spacy project assets` when a file the workflow reads is missing (and only then).
+DATA ?= $(if $(wildcard ../shared/data),../shared/data,assets)
+PROJECT_VARS := --vars.data $(DATA)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo all zh-demo zh-all test setup clean
+.PHONY: demo all zh-demo zh-all assets-dry test setup clean
 
 $(STAMP): setup.cfg requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +21,17 @@ $(STAMP): setup.cfg requirements.txt requirements-dev.txt
 setup: $(STAMP)
 
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run demo
+	$(BIN)/python scripts/project_assets.py missing --workflow demo $(PROJECT_VARS) || $(BIN)/python -m spacy project assets . $(PROJECT_VARS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run demo . $(PROJECT_VARS)
 
-all: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run all
+# The other workflows' files are `extra` assets.
+all zh-demo zh-all: $(STAMP)
+	$(BIN)/python scripts/project_assets.py missing --workflow $@ $(PROJECT_VARS) || $(BIN)/python -m spacy project assets . --extra $(PROJECT_VARS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run $@ . $(PROJECT_VARS)
 
-zh-demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run zh-demo
-
-zh-all: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run zh-all
+# What `spacy project assets` would fetch for the demo (weasel has no --dry).
+assets-dry: $(STAMP)
+	$(BIN)/python scripts/project_assets.py dry --workflow demo $(PROJECT_VARS)
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(BIN)/python -m pytest tests -q

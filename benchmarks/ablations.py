@@ -7,16 +7,21 @@ smoothing, input-embedding noise, entity-swap / token-noise augmentation).
     python benchmarks/ablations.py --encoder training/demo/encoder --steps 50 \
         --ner-docs 60 --textcat-docs 500 --only baseline,stock-listener   # smoke run
 
-Prints a markdown table of dev scores (NER F1, textcat accuracy) with the difference
-to the unchanged config.
+Every ablation is a variant of the `finetuned` system of benchmarks/harness.py (its
+config overrides), trained `--steps` updates (warm-up over the first 10%, linear decay
+to zero) in a subprocess of its own. Prints the harness's markdown table of dev scores
+(NER F1, textcat accuracy) with the difference to the unchanged config. The score is
+the final model's: before the harness, `spacy train` kept the best of five evaluations
+(benchmarks/RESULTS.md's ablation tables were measured that way). `--output` appends
+the rows as JSON lines; `--seeds 0,1,2` gives mean ± sd.
 """
 import argparse
 import json
-import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from ner_budget import REPO, WARMUP, convert_data, parse_common_args, train_and_score
+import harness
+from ner_budget import convert_tasks, parse_common_args
 
 from spacy_wv.pretraining.architecture import DROPOUT_FIELDS
 
@@ -67,44 +72,25 @@ def _ablations(train_path: Path, encoder: Path) -> Dict[str, Dict[str, Dict[str,
     }
 
 
-def print_table(rows: List[dict]) -> None:
-    base = {r["task"]: r["score"] for r in rows if r["ablation"] == "baseline"}
-    print("| ablation | task | dev score | vs baseline | train s |")
-    print("| --- | --- | --- | --- | --- |")
-    for r in rows:
-        delta = f"{100 * (r['score'] - base[r['task']]):+.2f}" if r["task"] in base else ""
-        metric = "F1" if r["task"] == "ner" else "acc"
-        print(f"| {r['ablation']} | {r['task']} | {metric} {100 * r['score']:.2f} | {delta} | {r['seconds']} |")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--only", default=None, help="Comma-separated ablation names (default: all)")
     args = parse_common_args(parser)
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        data = convert_data(args.data_dir, work, args.ner_docs, args.textcat_docs)
-        ablations = _ablations(data["ner"][0], args.encoder)
+
+    def plan(folder: Path) -> List[dict]:
+        data = convert_tasks(args, folder)
+        ablations = _ablations(data["ner"][1]["train"] if "ner" in data else None, args.encoder)
         names = args.only.split(",") if args.only else list(ablations)
         unknown = set(names) - set(ablations)
         if unknown:
             raise SystemExit(f"Unknown ablation(s) {sorted(unknown)}; known: {', '.join(ablations)}")
-        for name in names:
-            for task in args.tasks.split(","):
-                if task not in ablations[name]:
-                    continue
-                overrides = {"training.max_steps": args.steps, "training.eval_frequency": max(args.steps // 5, 1),
-                             WARMUP: max(args.steps // 10, 1), **ablations[name][task]}
-                train, dev, _ = data[task]
-                result = train_and_score(REPO / "configs" / f"{task}.cfg", work / f"{name}_{task}", train, dev,
-                                         task, overrides, args.encoder)
-                rows.append({"ablation": name, "task": task, **result})
-                print_table(rows)
-    if args.output:
-        args.output.write_text(json.dumps(rows, indent=2))
+        return [harness.spec(task, "finetuned", paths, harness.budget(steps=args.steps), seed, args.encoder,
+                             overrides=ablations[name][short], variant=name)
+                for name in names for short, (task, paths) in data.items() if short in ablations[name]
+                for seed in harness.seeds(args.seeds)]
 
+    harness.run_plan(args, plan, baseline="baseline")
 
 if __name__ == "__main__":
     main()

@@ -24,14 +24,17 @@ is a pretraining config plus `--section.key value` overrides, budgeted by --minu
 A `--fasttext` word2vec text file (e.g. `vectors fasttext` on the same text) is scored
 on the words of the first encoder's table, as the row to beat.
 Same steps, seeds and data for every row, so rows compare. Probes and exports run in
-subprocesses, one at a time; threads follow OMP_NUM_THREADS.
+subprocesses, one at a time; threads follow OMP_NUM_THREADS. A probe is the `probe`
+system of benchmarks/harness.py on its `conll` or `sst2` task, budgeted in steps
+(warm-up over the first 10%, linear decay to zero, as before); before the harness,
+spaCy's loop made one update more than --ner-steps / --sst2-steps (401 for 400), the
+rows in encoder_quality_rows.jsonl included.
 """
 import argparse
 import json
 import os
 import re
 import shlex
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,11 +43,10 @@ from typing import Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stacked_budget import convert, read_rows  # noqa: E402
+import harness  # noqa: E402
 from word_vectors import sample_corpus  # noqa: E402
 
-# probe: (config, its component listening to the tok2vec, score key)
-PROBES = {"ner": ("ner_stacked.cfg", "ner", "ents_f"), "sst2": ("textcat_stacked.cfg", "textcat", "cats_micro_f")}
+PROBES = {"ner": "conll", "sst2": "sst2"}  # probe: its harness task
 
 
 def pretrain_recipe(name: str, recipe: str, args) -> Path:
@@ -67,54 +69,6 @@ def pretraining_cost(encoder: Path) -> Dict[str, Optional[float]]:
     evals = [r for r in rows if "eval_accuracy" in r]
     return {"minutes": rows[-1]["elapsed_s"] / 60, "tokens": rows[-1]["tokens"], "steps": rows[-1]["step"],
             "masked_acc": evals[-1]["eval_accuracy"] if evals else None}
-
-
-def probe_config(probe: str, spec: dict):
-    """The stacked config with the CNN taken out: the tok2vec is the features layer alone."""
-    from spacy.util import load_config
-
-    config_name, component, _ = PROBES[probe]
-    config = load_config(REPO / "configs" / config_name, interpolate=False, overrides={
-        "paths.train": spec["train"], "paths.dev": spec["dev"], "paths.encoder": spec["encoder"],
-        "system.seed": spec["seed"], "training.seed": spec["seed"], "training.max_steps": spec["steps"],
-        "training.optimizer.learn_rate.warmup_steps": max(1, spec["steps"] // 10),
-    })
-    components = config["components"]
-    components["tok2vec"]["model"] = components["tok2vec"]["model"]["features"]
-    components[component]["model"]["tok2vec"]["width"] = components["tok2vec"]["model"]["width"]
-    config["nlp"]["pipeline"] = [p for p in config["nlp"]["pipeline"] if p != "wv_vectors"]
-    components.pop("wv_vectors", None)
-    return config
-
-
-def run_probe(spec: dict) -> dict:
-    from spacy.training.initialize import init_nlp
-    from spacy.training.loop import create_train_batches, train_while_improving
-    from spacy.util import registry, resolve_dot_names
-
-    config = probe_config(spec["probe"], spec)
-    nlp = init_nlp(config)
-    resolved = config.interpolate()
-    T = registry.resolve(resolved["training"])
-    train_corpus, dev_corpus = resolve_dot_names(resolved, [T["train_corpus"], T["dev_corpus"]])
-    batches = create_train_batches(nlp, train_corpus, T["batcher"], T["max_epochs"])
-    training = train_while_improving(
-        nlp, T["optimizer"], batches, evaluate=lambda: (0.0, {}), dropout=T["dropout"],
-        accumulate_gradient=T["accumulate_gradient"], patience=0, max_steps=spec["steps"], eval_frequency=10**9,
-        exclude=T["frozen_components"], annotating_components=T["annotating_components"], before_update=None,
-    )
-    for _ in training:
-        pass
-    score = nlp.evaluate(list(dev_corpus(nlp)))[PROBES[spec["probe"]][2]]
-    return {"score": float(score)}
-
-
-def in_subprocess(kind: str, spec: dict) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--run-one", json.dumps({"kind": kind, **spec})],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{kind} for {spec.get('encoder')} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def export_vectors(encoder: Path, corpus: Path, out: Path, args) -> Path:
@@ -160,7 +114,7 @@ def fmt(value, spec: str) -> str:
 
 def seed_mean_sd(scores: List[float]) -> Tuple[float, float]:
     """A probe's per-seed scores as percent: mean and sample standard deviation (0 for one seed)."""
-    return 100 * statistics.mean(scores), 100 * statistics.stdev(scores) if len(scores) > 1 else 0.0
+    return harness.mean_sd([100 * score for score in scores])
 
 
 def print_table(rows: List[dict], args: Optional[argparse.Namespace]) -> None:
@@ -169,20 +123,14 @@ def print_table(rows: List[dict], args: Optional[argparse.Namespace]) -> None:
         print(f"\nProbes: NER {args.ner_steps} steps on {args.ner_train_docs} CoNLL train docs, SST-2 {args.sst2_steps} steps "
               f"on {args.sst2_train_docs} sentences, seeds {args.seeds}; vectors: {args.n_words} words, {args.contexts} contexts, "
               f"{args.corpus_mb} MB sample.")
-    print("| encoder | pretrain min | tokens | eval acc | NER probe F1 | SST-2 probe acc | WS353 | SimLex | analogy |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    table = []
     for r in rows:
-        def score(key):
-            values = r.get(key)
-            if not values:
-                return "-"
-            mean, spread = seed_mean_sd(values)
-            return f"{mean:.2f} ± {spread:.2f}" if len(values) > 1 else f"{mean:.2f}"
-
         tokens = f"{r['tokens'] / 1e6:.2f}M" if r.get("tokens") else "-"
-        print(f"| {r['name']} | {fmt(r.get('minutes'), '.1f')} | {tokens} | {fmt(r.get('masked_acc'), '.3f')} "
-              f"| {score('ner')} | {score('sst2')} | {fmt(r.get('ws353'), '.3f')} | {fmt(r.get('simlex'), '.3f')} "
-              f"| {fmt(r.get('analogy'), '.3f')} |")
+        probes = [harness.format_mean_sd([100 * v for v in r[key]]) if r.get(key) else "-" for key in ("ner", "sst2")]
+        table.append([r["name"], fmt(r.get("minutes"), ".1f"), tokens, fmt(r.get("masked_acc"), ".3f"), *probes,
+                      *(fmt(r.get(key), ".3f") for key in ("ws353", "simlex", "analogy"))])
+    print(harness.markdown_table(["encoder", "pretrain min", "tokens", "eval acc", "NER probe F1", "SST-2 probe acc", "WS353",
+                                  "SimLex", "analogy"], table, "lrrrrrrrr"))
 
 
 BUDGET_NAME = re.compile(r"^(?P<recipe>.+), (?P<minutes>\d+) min$")
@@ -237,7 +185,7 @@ def saved_rows(paths: List[Path]) -> List[dict]:
     """Rows of several --output files, each encoder once (the last run of a name wins) and
     the fastText row once, last: every run with --fasttext appends the same one."""
     rows: Dict[str, dict] = {}
-    for row in read_rows(paths):
+    for row in harness.read_rows(paths):
         rows.pop(row["name"], None)
         rows[row["name"]] = row
     encoders = [row for row in rows.values() if "encoder" in row]
@@ -270,11 +218,7 @@ def main() -> None:
                         help="Print the table of rows saved by --output (several runs' files) and exit")
     parser.add_argument("--plot", type=Path, default=None,
                         help='Also draw each score against the pretraining minutes, one line per recipe (rows named "RECIPE, N min") (PNG)')
-    parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.run_one:
-        print(json.dumps(run_probe(json.loads(args.run_one))))
-        return
     if args.table_from:
         rows = saved_rows(args.table_from)
         print_table(rows, None)
@@ -299,8 +243,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        data = {"ner": convert("conll", args.data, tmp, args.ner_train_docs),
-                "sst2": convert("sst2", args.data, tmp, args.sst2_train_docs)}
+        data = {"ner": harness.convert("conll", args.data, tmp, args.ner_train_docs),
+                "sst2": harness.convert("sst2", args.data, tmp, args.sst2_train_docs)}
         corpus = sample_corpus(args.data, args.corpus_mb, tmp / "corpus.txt") if "vectors" not in skip else None
         tables = []
         for name, encoder in encoders.items():
@@ -309,9 +253,8 @@ def main() -> None:
                 if probe in skip:
                     continue
                 steps = args.ner_steps if probe == "ner" else args.sst2_steps
-                row[probe] = [in_subprocess("probe", {"probe": probe, "encoder": str(encoder), "seed": seed, "steps": steps,
-                                                      "train": str(data[probe]["train"]), "dev": str(data[probe]["dev"])})["score"]
-                              for seed in seeds]
+                row[probe] = [harness.run_isolated(harness.spec(PROBES[probe], "probe", data[probe], harness.budget(steps=steps),
+                                                                seed, encoder, infer=False))["score"] for seed in seeds]
                 print(f"{name} {probe}: {row[probe]}", flush=True)
             if "vectors" not in skip:
                 tables.append(export_vectors(encoder, corpus, args.work_dir / f"vectors_{name}", args))
@@ -324,9 +267,8 @@ def main() -> None:
                 row.update(scores)
     for row in rows:
         print(json.dumps(row), flush=True)
-        if args.output:
-            with args.output.open("a") as f:
-                f.write(json.dumps(row) + "\n")
+    if args.output:
+        harness.append_rows(args.output, rows)
     print_table(rows, args)
     if args.plot:
         plot_growth(rows, args.plot)

@@ -20,7 +20,6 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import harness  # noqa: E402
 # Loading a pipeline with one of these runs its encoder in int8.
 INT8_OVERRIDES = {
     "transformer": {"components": {"transformer": {"model": {"quantize": "int8"}}}},
@@ -100,7 +101,6 @@ def profile(nlp, texts: List[str]) -> Dict[str, float]:
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
-    sys.path.insert(0, str(HERE))
     from pretrain_throughput import operator_bucket
 
     started = time.perf_counter()
@@ -117,8 +117,6 @@ def profile(nlp, texts: List[str]) -> Dict[str, float]:
 
 
 def print_table(rows: List[dict]) -> None:
-    from wasabi import msg
-
     fp32 = {(r["name"], r["threads"]): r for r in rows if r["precision"] == "fp32"}
     table = []
     for r in rows:
@@ -128,9 +126,8 @@ def print_table(rows: List[dict]) -> None:
         table.append((r["name"], r["precision"], r["threads"], r["task"], f"{r['score']:.2f}", delta,
                       f"{r['words_per_s']:,}", speedup, f"{r['sentence_words_per_s']:,}" if "sentence_words_per_s" in r else "-",
                       f"{r['peak_rss_mb']:,}"))
-    msg.table(table, header=("pipeline", "precision", "threads", "task", "dev score", "vs fp32", "words/s",
-                             "vs fp32", "words/s, a sentence a doc", "peak RSS MB"),
-              divider=True, aligns=("l", "l", "r", "l", "r", "r", "r", "r", "r", "r"))
+    print(harness.markdown_table(("pipeline", "precision", "threads", "task", "dev score", "vs fp32", "words/s", "vs fp32",
+                                  "words/s, a sentence a doc", "peak RSS MB"), table, "llrlrrrrrr"))
     for r in rows:
         if "profile_ms" in r:
             print(f"{r['name']} {r['precision']} {r['threads']} thread(s), one pass, ms: "
@@ -147,10 +144,10 @@ def main() -> None:
     parser.add_argument("--precisions", default="fp32,int8")
     parser.add_argument("--profile", action="store_true", help="also profile one pass of every run")
     parser.add_argument("--output", type=Path, help="append the rows as JSON lines here")
-    parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure:
-        print(json.dumps(measure(json.loads(args.measure))))
+    if args.run_one:
+        print(json.dumps(measure(json.loads(args.run_one))))
         return
     dev = {"ner": str(args.ner_dev) if args.ner_dev else None, "textcat": str(args.textcat_dev) if args.textcat_dev else None}
     rows = []
@@ -162,17 +159,12 @@ def main() -> None:
             for threads in (int(t) for t in args.threads.split(",")):
                 spec = {"name": name, "path": path, "precision": precision, "threads": threads, "dev": dev,
                         "repeats": args.repeats, "profile": args.profile}
-                result = subprocess.run([sys.executable, __file__, "--measure", json.dumps(spec)],
-                                        capture_output=True, text=True)
-                if result.returncode:
-                    sys.exit(f"{name} {precision} {threads}: failed\n{result.stderr[-2000:]}")
-                row = json.loads(result.stdout.strip().splitlines()[-1])
+                row = harness.run_isolated(spec, Path(__file__).resolve(), f"{name} {precision} {threads}")
                 if row:
                     rows.append(row)
                     print(json.dumps(row), flush=True)
                     if args.output:
-                        with args.output.open("a", encoding="utf8") as f:
-                            f.write(json.dumps(row) + "\n")
+                        harness.append_rows(args.output, [row])
     print_table(rows)
 
 

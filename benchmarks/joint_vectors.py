@@ -19,7 +19,6 @@ subword-only vector), so coverage is the same for all. Analogy candidates are th
 `--top-n` most frequent of those words.
 """
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -31,6 +30,8 @@ from spacy_wv.vectors.similarity import WordPairs, evaluate_similarity, read_wor
 from spacy_wv.vectors.subwords import SubwordVectors
 from spacy_wv.vectors.tables import StaticVectors, read_word2vec
 from spacy_wv.vectors.wordvectors import WordVectors
+
+from harness import append_rows, markdown_table  # benchmarks/
 
 
 def shared_pairs(pairs: WordPairs, vocabulary: set) -> WordPairs:
@@ -111,15 +112,12 @@ def main():
     columns = ["ws353_all", "simlex999", "3CosAdd overall", "3CosAdd semantic", "3CosAdd syntactic", "3CosMul overall", "analogy coverage"]
     print(f"\nScored on {len(vocabulary):,} words both tables hold; pairs: "
           + ", ".join(f"{p.name} {len(p.pairs)}/{covered_of[p.name]}" for p in similarity_sets))
-    print("| vectors | " + " | ".join(columns) + " |")
-    print("|---|" + "---:|" * len(columns))
-    for row in table_rows:
-        print(f"| {row['name']} | " + " | ".join(f"{row[c]:.3f}" if c in row else "" for c in columns) + " |")
+    print(markdown_table(["vectors", *columns], [[row["name"], *(f"{row[c]:.3f}" if c in row else "" for c in columns)]
+                                                 for row in table_rows], "l" + "r" * len(columns)))
     print(f"({time.perf_counter() - start:.0f} s in all)")
     if args.out:
-        with args.out.open("a", encoding="utf8") as file:
-            for row in table_rows:
-                file.write(json.dumps({**row, "encoder_export": str(args.encoder_export), "fasttext": str(args.fasttext)}) + "\n")
+        append_rows(args.out, [{**row, "encoder_export": str(args.encoder_export), "fasttext": str(args.fasttext)}
+                               for row in table_rows])
 
 
 if __name__ == "__main__":

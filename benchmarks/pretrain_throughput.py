@@ -46,6 +46,8 @@ from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings  
 from spacy_wv.pretraining.loop import pretrain  # noqa: E402
 from spacy_wv.pretraining.rtd import ReplacedTokenDetection  # noqa: E402
 
+from harness import markdown_table  # noqa: E402  (benchmarks/)
+
 
 def matmul_peak(width: int, rows: int, seconds: float = 3.0) -> float:
     """FLOP/s of fp32 (rows x width) @ (width x 4*width), the model's dominant shape."""
@@ -203,7 +205,7 @@ def profile_ours(settings, steps: int = 3) -> None:
         buckets[operator_bucket(event.key)] += event.self_cpu_time_total / 1000 / steps
     total = sum(buckets.values())
     rows = [(name, f"{ms:,.0f}", f"{100 * ms / total:.0f}%") for name, ms in buckets.most_common()]
-    msg.table(rows, header=("operators (self time)", "ms/step", "share"), divider=True, aligns=("l", "r", "r"))
+    print(markdown_table(("operators (self time)", "ms/step", "share"), rows, "lrr"))
 
 
 OPERATOR_BUCKETS = (  # first match wins: the order settles overlapping names
@@ -271,7 +273,7 @@ def main() -> None:
     padded = timings[1][1] if len(timings) > 1 else None
     rows = [(name, f"{speed:,.0f}", f"{speed / padded:.2f}x" if padded else "-", f"{100 * speed * per_token / peak:.0f}%")
             for name, speed in timings]
-    msg.table(rows, header=("", "tokens/s", "vs padded Trainer", "MFU"), divider=True, aligns=("l", "r", "r", "r"))
+    print(markdown_table(("", "tokens/s", "vs padded Trainer", "MFU"), rows, "lrrr"))
     print(f"model FLOPs/token {per_token / 1e6:.1f} M{' (approximate: discriminator + generator)' if rtd else ''}; matmul peak {peak / 1e9:.1f} GFLOP/s (fp32, width {settings.encoder.width})")
     if args.profile:
         profile_ours(settings)

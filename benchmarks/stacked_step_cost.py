@@ -14,16 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from stacked_budget import REPO, convert, system_overrides
+import harness
 
 
-def build(config_name: str, train: Path, dev: Path, encoder: Path, vectors: Path):
+def build(task: str, system: str, paths: dict, encoder: Path, vectors: Path):
     from spacy.training.initialize import init_nlp
-    from spacy.util import load_config, registry, resolve_dot_names
+    from spacy.util import registry, resolve_dot_names
 
-    overrides = {"paths.train": str(train), "paths.dev": str(dev),
-                 **system_overrides(encoder if "stacked" in config_name else None, vectors)}
-    config = load_config(REPO / "configs" / config_name, overrides=overrides, interpolate=False)
+    config = harness.system_config(task, system, paths["train"], paths["dev"], encoder, vectors)
     nlp = init_nlp(config)
     T = registry.resolve(config.interpolate()["training"])
     (train_corpus,) = resolve_dot_names(config.interpolate(), [T["train_corpus"]])
@@ -36,16 +34,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", type=Path, required=True)
     parser.add_argument("--vectors", type=Path, default=None)
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data-dir", type=Path, default=harness.DATA_DIR)
     parser.add_argument("--task", default="conll")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-docs", type=int, default=10, help="CoNLL docs of 10 sentences: ~1,500 words")
     args = parser.parse_args()
-    kind = "ner" if args.task != "sst2" else "textcat"
+    suffix = "+ft" if args.vectors else ""
     with tempfile.TemporaryDirectory() as tmp:
-        paths = convert(args.task, args.data_dir, Path(tmp), None)
-        cnn, cnn_opt, examples = build(f"{kind}_baseline.cfg", paths["train"], paths["dev"], args.encoder, args.vectors)
-        stacked, stacked_opt, _ = build(f"{kind}_stacked.cfg", paths["train"], paths["dev"], args.encoder, args.vectors)
+        paths = harness.convert(args.task, args.data_dir, Path(tmp))
+        cnn, cnn_opt, examples = build(args.task, "cnn" + suffix, paths, args.encoder, args.vectors)
+        stacked, stacked_opt, _ = build(args.task, "stacked" + suffix, paths, args.encoder, args.vectors)
     batches = list(minibatch(examples, args.batch_docs))
     started = time.perf_counter()
     features = stacked.get_pipe("tok2vec").model.get_ref("features")
@@ -61,10 +59,10 @@ def main() -> None:
             times[name].append(time.perf_counter() - t0)
     cache = features.shims[0].cache
     cnn_s, stacked_s = statistics.median(times["cnn"]), statistics.median(times["stacked"])
-    print(f"| task | vectors | steps | CNN s/step | stacked s/step | ratio | cache fill s | cache MB | cache hits |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.task} | {'yes' if args.vectors else 'no'} | {args.steps} | {cnn_s:.3f} | {stacked_s:.3f} "
-          f"| {stacked_s / cnn_s:.2f} | {fill_s:.0f} | {cache.n_bytes / 2**20:.0f} | {cache.hits} |")
+    print(harness.markdown_table(
+        ["task", "vectors", "steps", "CNN s/step", "stacked s/step", "ratio", "cache fill s", "cache MB", "cache hits"],
+        [[args.task, "yes" if args.vectors else "no", args.steps, f"{cnn_s:.3f}", f"{stacked_s:.3f}", f"{stacked_s / cnn_s:.2f}",
+          f"{fill_s:.0f}", f"{cache.n_bytes / 2**20:.0f}", cache.hits]], "llrrrrrrr"))
 
 
 if __name__ == "__main__":

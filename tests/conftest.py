@@ -83,27 +83,23 @@ def tiny_shards(tiny_tokenizer_dir, text_slice, tmp_path_factory) -> Path:
 def tiny_modernbert_dir(tiny_shards, tiny_tokenizer_dir, tmp_path_factory) -> Path:
     """The default pretraining config's encoder family (ModernBERT), pretrained for a few
     steps by `spacy_wv pretrain` on shards made by `spacy_wv encode`: what users run."""
-    import json
-
-    import torch
-    from typer.testing import CliRunner
-
-    from spacy_wv.cli import app
-
-    from .pretraining.conftest import MLM_CONFIG, as_cli_args, tiny_overrides
+    from .pretraining.conftest import MLM_CONFIG, pretrain_cli, tiny_overrides
 
     out = tmp_path_factory.mktemp("modernbert") / "encoder"
     overrides = tiny_overrides(tiny_shards, tiny_tokenizer_dir, **{
         "training.max_steps": 4, "training.eval_every": 4, "training.checkpoint_every": 4, "training.log_every": 2})
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        result = CliRunner().invoke(app, ["pretrain", str(MLM_CONFIG), str(out), *as_cli_args(overrides)])
-    finally:
-        torch.set_num_threads(threads)
-    assert result.exit_code == 0, result.output
-    assert json.loads((out / "config.json").read_text(encoding="utf8"))["model_type"] == "modernbert"
+    pretrain_cli(MLM_CONFIG, out, overrides)
     return out
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory):
+    """One virtualenv for every packaging test, with spacy_wv installed from its wheel;
+    each test installs its own pipeline wheels into it (tests/packaging.py)."""
+    from .packaging import FreshVenv, build_own_wheel
+
+    base = tmp_path_factory.mktemp("fresh_venv")
+    return FreshVenv(base / "venv", build_own_wheel(base / "wheel"))
 
 
 @pytest.fixture

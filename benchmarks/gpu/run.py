@@ -87,7 +87,9 @@ TINY = {
                        "encoder.ffn_size": 64, "training.batch_tokens": 1024, "training.seq_len": 64},
          "steps": 4, "skip": 2, "systems": ["ours", "trainer"]},
     ],
-    "pretrain": {"config": "pretrain_mlm.cfg", "minutes": 0.1,
+    # max_steps ends the run; the minutes only cap it, generous so that a loaded CI machine
+    # still gets all 6 steps.
+    "pretrain": {"config": "pretrain_mlm.cfg", "minutes": 1.0,
                  # Two layers: the fine-tuning configs' wv_vectors reads layers 0..2.
                  "overrides": {"encoder.family": "bert", "encoder.width": 32, "encoder.depth": 2, "encoder.heads": 2,
                                "encoder.ffn_size": 64, "training.batch_tokens": 1024, "training.seq_len": 64,

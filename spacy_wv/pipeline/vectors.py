@@ -125,8 +125,10 @@ class ContextualVectors:
         """Gather the anisotropy statistics from the training docs (when `anisotropy` is not "none")."""
         if self.anisotropy == "none" or nlp is None:
             return
-        texts = [eg.reference.text for eg in islice(get_examples(), n_docs)]
-        if sum(len(text.split()) for text in texts) < MIN_CALIBRATION_WORDS:  # e.g. spaCy's dummy "x y z" example
+        references = [eg.reference for eg in islice(get_examples(), n_docs)]
+        texts = [doc.text for doc in references]
+        # Tokens, not spaces: Chinese text has none. The floor skips e.g. spaCy's dummy "x y z" example.
+        if sum(len(doc) for doc in references) < MIN_CALIBRATION_WORDS:
             warnings.warn(f"{self.name}: too few training words to gather anisotropy statistics; call calibrate(nlp, texts)")
             return
         self.calibrate(nlp, texts)

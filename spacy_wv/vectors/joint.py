@@ -203,7 +203,7 @@ def keyed_pairs(pairs: WordPairs, lowercase: bool) -> WordPairs:
 
 def write_joint(output_dir: Path, result: JointResult, subwords: SubwordVectors, info: Dict) -> None:
     output_dir = Path(output_dir)
-    write_spacy_vectors(output_dir, result.words, result.table)
+    write_spacy_vectors(output_dir, result.words, result.table, lowercase=result.lowercase)
     write_word2vec(output_dir / W2V_FILE, result.words, result.table)
     arrays = {f"{name}_{key}": getattr(result.transforms[name], key) for name in PARTS for key in ("mean", "components")}
     with (output_dir / JOINT_ARRAYS).open("wb") as file:

@@ -121,27 +121,33 @@ def is_word2vec_text(path: Path) -> bool:
     return True
 
 
-def write_spacy_vectors(path: Path, words: Sequence[str], table: numpy.ndarray) -> None:
+def write_spacy_vectors(path: Path, words: Sequence[str], table: numpy.ndarray, lowercase: bool = False) -> None:
     """A blank English pipeline holding the vectors: `spacy.load`-able, and usable as
-    `[initialize] vectors = PATH` of any pipeline."""
+    `[initialize] vectors = PATH` of any pipeline. A lowercased table also keys each row by
+    the word's Title and UPPER forms, so that 'Paris' in a document finds the row of
+    'paris' in token.vector and in the CNN's static-vector features. (Keying by LOWER
+    instead is lost on disk: spaCy 3.8 saves `Vectors.attr` only for floret tables.)"""
     import spacy
     from spacy.vectors import Vectors
 
     nlp = spacy.blank("en")
     keys = [nlp.vocab.strings.add(word) for word in words]
-    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=numpy.ascontiguousarray(table, dtype="float32"), keys=keys)
+    vectors = Vectors(strings=nlp.vocab.strings, data=numpy.ascontiguousarray(table, dtype="float32"), keys=keys)
+    if lowercase:
+        for row, word in enumerate(words):
+            for form in {word.title(), word.upper()} - {word}:
+                vectors.add(nlp.vocab.strings.add(form), row=row)
+    nlp.vocab.vectors = vectors
     nlp.to_disk(path)
 
 
 def spacy_table(vocab) -> StaticVectors:
     """The vectors table of a spaCy vocab, in row order."""
     vectors = vocab.vectors
-    by_row = sorted((row, key) for key, row in vectors.key2row.items())
-    words, rows, seen = [], [], set()
-    for row, key in by_row:
-        if row in seen:
-            continue
-        seen.add(row)
-        words.append(vocab.strings[key])
-        rows.append(row)
-    return StaticVectors(words, numpy.asarray(vectors.data)[rows])
+    # A row's first key names it (key2row keeps insertion order, on disk too): the word
+    # itself, not the Title or UPPER form `write_spacy_vectors` adds after it.
+    word_of_row: Dict[int, str] = {}
+    for key, row in vectors.key2row.items():
+        word_of_row.setdefault(row, vocab.strings[key])
+    rows = sorted(word_of_row)
+    return StaticVectors([word_of_row[row] for row in rows], numpy.asarray(vectors.data)[rows])

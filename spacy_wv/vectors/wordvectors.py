@@ -32,7 +32,7 @@ def write_export(output_dir: Path, result: ExportResult, center: bool, remove_pc
     output_dir = Path(output_dir)
     mean, components = postprocess_fit(result.table, center, remove_pcs)
     table = postprocess_apply(result.table, mean, components)
-    write_spacy_vectors(output_dir, result.words, table)
+    write_spacy_vectors(output_dir, result.words, table, lowercase=settings.lowercase)
     write_word2vec(output_dir / W2V_FILE, result.words, table)
     composer = result.composer
     numpy.savez(output_dir / COMPOSER_FILE, weights=composer.weights, bias=composer.bias, mean=mean, components=components)

@@ -1,4 +1,5 @@
-"""Chinese fixtures: a slice of the real Chinese text, a Chinese tokenizer, a tiny encoder."""
+"""Chinese fixtures: a slice of the real Chinese text, a Chinese tokenizer, a tiny BERT, a tiny
+ModernBERT pretrained with configs/pretrain_mlm_zh.cfg, and pipelines trained on Weibo NER."""
 import shutil
 from pathlib import Path
 
@@ -82,4 +83,68 @@ def weibo_ner_pipeline(data_dir, zh_encoder_dir, tmp_path_factory):
     shutil.copytree(zh_encoder_dir, encoder)
     model = train_pipeline(base / "out", "zh_ner.cfg", base / "train.spacy", base / "dev.spacy", **{"paths.encoder": str(encoder)})
     shutil.rmtree(encoder)  # the pipeline holds the encoder's weights and tokenizer itself
+    return model
+
+
+@pytest.fixture(scope="session")
+def zh_shards(zh_tokenizer_dir, zh_slice, tmp_path_factory) -> Path:
+    """The Chinese slice encoded by `spacy_wv encode` with the character tokenizer."""
+    from typer.testing import CliRunner
+
+    from spacy_wv.cli import app
+
+    out = tmp_path_factory.mktemp("zh_shards") / "shards"
+    result = CliRunner().invoke(app, ["encode", str(zh_tokenizer_dir), str(out), str(zh_slice), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+PRETRAIN_ZH = REPO / "configs" / "pretrain_mlm_zh.cfg"
+PRETRAIN_STEPS = 24
+# configs/pretrain_mlm_zh.cfg as shipped (ModernBERT, jieba whole-word masking, the warm
+# start from character vectors, no dropout, its optimizer and schedule) at a tiny size.
+ZH_TINY = {
+    "encoder.width": 64, "encoder.depth": 2, "encoder.heads": 2, "encoder.ffn_size": 128, "encoder.max_length": 128,
+    "training.seq_len": 64, "training.batch_tokens": 1024, "training.max_steps": PRETRAIN_STEPS, "training.max_minutes": None,
+    "training.eval_every": 8, "training.eval_tokens": 4096, "training.checkpoint_every": PRETRAIN_STEPS, "training.log_every": 4,
+    "schedule.warmup_steps": 4, "warm_start.workers": 1,
+}
+
+
+@pytest.fixture(scope="session")
+def zh_modernbert_dir(zh_shards, zh_tokenizer_dir, tmp_path_factory) -> Path:
+    """`spacy_wv pretrain configs/pretrain_mlm_zh.cfg` for a few steps: the Chinese
+    encoder that zh-demo trains, tiny."""
+    from ..pretraining.conftest import pretrain_cli
+
+    out = tmp_path_factory.mktemp("zh_modernbert") / "encoder"
+    overrides = {"paths.train": str(zh_shards), "paths.tokenizer": str(zh_tokenizer_dir), **ZH_TINY}
+    (out.parent / "pretrain_output.txt").write_text(pretrain_cli(PRETRAIN_ZH, out, overrides), encoding="utf8")
+    return out
+
+
+STACKED_STEPS = 12
+
+
+@pytest.fixture(scope="session")
+def weibo_stacked_pipeline(zh_modernbert_dir, data_dir, tmp_path_factory):
+    """configs/zh_ner_stacked.cfg (what zh-demo trains and packages) on Weibo NER slices
+    converted by `spacy_wv convert weibo`, with the tiny pretrain_mlm_zh.cfg encoder; the
+    encoder copy it was trained from is gone afterwards."""
+    from typer.testing import CliRunner
+
+    from spacy_wv.cli import app
+
+    base = tmp_path_factory.mktemp("zh_ner_stacked")
+    for split, n in (("train", 24), ("dev", 8)):
+        result = CliRunner().invoke(app, ["convert", "weibo", str(data_dir / "weibo_ner" / f"{split}.conll"),
+                                          str(base / f"{split}.spacy"), "--labels", "named", "--max-docs", str(n)])
+        assert result.exit_code == 0, result.output
+    encoder = base / "encoder"
+    shutil.copytree(zh_modernbert_dir, encoder)
+    (base / "out").mkdir()
+    model = train_pipeline(base / "out", "zh_ner_stacked.cfg", base / "train.spacy", base / "dev.spacy", **{
+        "paths.encoder": str(encoder), "training.max_steps": STACKED_STEPS, "training.eval_frequency": STACKED_STEPS // 3,
+        "training.optimizer.learn_rate.warmup_steps": 2, "training.logger.output_file": str(base / "out" / "train_log.jsonl")})
+    shutil.rmtree(encoder)
     return model

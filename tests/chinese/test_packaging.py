@@ -1,45 +1,42 @@
-"""The trained Chinese pipeline as a wheel: installs offline in a fresh virtualenv and
-loads by name there (spaCy's zh tokenizer, our architectures through entry points)."""
-import os
-import shutil
-import sys
-import sysconfig
-from pathlib import Path
+"""The Chinese stacked pipeline that zh-demo trains and packages (configs/zh_ner_stacked.cfg
+with a pretrain_mlm_zh.cfg encoder) as a wheel: installed offline in the session's fresh
+virtualenv and loaded by name there (spaCy's zh tokenizer, our architectures through
+entry points, the encoder inside the package)."""
+import json
 
-from ..project.test_packaging import _run
+import numpy
+import spacy
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGE = "wv_weibo_tiny"
+from ..checks import assert_loss_falls, spacy_train_losses
+from ..packaging import package
+
+PACKAGE = "wv_weibo_stacked_tiny"
+LABELS = {"PER", "ORG", "LOC", "GPE"}
 
 
-def test_chinese_pipeline_wheel_loads_offline_in_a_fresh_venv(weibo_ner_pipeline, tmp_path):
-    env = {**os.environ, "PIP_NO_INDEX": "1"}
-    out = tmp_path / "packages"
-    out.mkdir()
-    _run([sys.executable, "-m", "spacy", "package", weibo_ner_pipeline, out, "--name", PACKAGE, "--version", "0.0.1",
-          "--build", "wheel"], env=env)
-    (pipeline_wheel,) = out.glob(f"*/dist/zh_{PACKAGE}-0.0.1-py3-none-any.whl")
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("setup.cfg", "pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, source)
-    shutil.copytree(REPO / "spacy_wv", source / "spacy_wv", ignore=shutil.ignore_patterns("__pycache__"))
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", out, source], env=env)
-    (own_wheel,) = out.glob("spacy_wv-*.whl")
+def test_chinese_stacked_pipeline_trains(weibo_stacked_pipeline):
+    nlp = spacy.load(weibo_stacked_pipeline)
+    assert nlp.lang == "zh" and nlp.pipe_names == ["tok2vec", "ner", "wv_vectors"]
+    assert set(nlp.get_pipe("ner").labels) == LABELS  # all four occur in the 24 training messages
+    windows = spacy_train_losses(weibo_stacked_pipeline.parent / "train_log.jsonl", "ner")
+    assert_loss_falls([loss for _, loss in windows[1:]], margin=0.3)
+    assert nlp.get_pipe("wv_vectors").calibration["tokens"] > 500  # characters of the training messages
 
-    venv = tmp_path / "fresh"
-    _run([sys.executable, "-m", "venv", "--without-pip", venv])
-    python = venv / "bin" / "python"
-    site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    # torch, spaCy, jieba, ... from this environment (see tests/project/test_packaging.py).
-    (site / "main_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--no-deps", "-q", pipeline_wheel, own_wheel])
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    script = (f"import sys, spacy; nlp = spacy.load('zh_{PACKAGE}'); doc = nlp('国家主席习近平在北京会见法国总统。'); "
-              "print(sys.modules['spacy_wv'].__file__); print(nlp.lang, nlp.pipe_names, len(doc))")
-    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = _run([python, "-c", script], cwd=elsewhere, env={**clean_env, "HF_HUB_OFFLINE": "1"})
-    spacy_wv_file, summary = result.stdout.strip().splitlines()[-2:]
-    assert spacy_wv_file.startswith(str(venv))
-    assert summary == "zh ['transformer', 'ner'] 17"
+
+def test_chinese_stacked_wheel_loads_by_name_in_a_fresh_venv(weibo_stacked_pipeline, fresh_venv, tmp_path):
+    fresh_venv.install(package(weibo_stacked_pipeline, tmp_path / "packages", PACKAGE, "zh"))
+    text = "国家主席习近平在北京会见法国总统。"
+    script = (f"import sys, json, spacy; nlp = spacy.load('zh_{PACKAGE}'); doc = nlp({text!r}); "
+              "print(sys.modules['spacy_wv'].__file__); "
+              "print(json.dumps([nlp.lang, nlp.pipe_names, len(doc), list(doc.tensor.shape), sorted(nlp.get_pipe('ner').labels), "
+              "[e.label_ for e in doc.ents], doc[0].similarity(doc[6]), doc.tensor.tolist()]))")
+    spacy_wv_file, summary = fresh_venv.run_script(script, tmp_path / "elsewhere")[-2:]
+    assert spacy_wv_file.startswith(str(fresh_venv.root))
+    lang, pipe_names, n_tokens, shape, labels, ents, similarity, tensor = json.loads(summary)
+    assert (lang, pipe_names, n_tokens, shape) == ("zh", ["tok2vec", "ner", "wv_vectors"], len(text), [len(text), 64])
+    assert set(labels) == LABELS
+    # The installed pipeline gives the entities and vectors that the trained one gives here.
+    here = spacy.load(weibo_stacked_pipeline)(text)
+    assert ents == [e.label_ for e in here.ents]
+    numpy.testing.assert_allclose(tensor, here.tensor, atol=1e-4)
+    assert abs(similarity - here[0].similarity(here[6])) < 1e-4

@@ -12,7 +12,7 @@ from .conftest import AWKWARD, train_pipeline
 
 def test_zh_ner_trains_and_runs_on_awkward_text(weibo_ner_pipeline):
     nlp = spacy.load(weibo_ner_pipeline)
-    assert nlp.lang == "zh" and nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.lang == "zh" and nlp.pipe_names == ["transformer", "ner", "wv_vectors"]
     assert set(nlp.get_pipe("ner").labels) == {"PER", "ORG", "LOC", "GPE"}  # all four occur in the 24 training messages
     for doc in nlp.pipe(AWKWARD + ["", "　", "😀"]):
         assert all(len(t.text) == 1 or not any("\u4e00" <= c <= "\u9fff" for c in t.text) for t in doc)
@@ -21,8 +21,12 @@ def test_zh_ner_trains_and_runs_on_awkward_text(weibo_ner_pipeline):
 
 def test_wv_vectors_on_chinese_docs(weibo_ner_pipeline):
     nlp = spacy.load(weibo_ner_pipeline)
-    nlp.add_pipe("wv_vectors")
+    vectors = nlp.get_pipe("wv_vectors")
+    # zh_ner.cfg's wv_vectors, centred with statistics from the 24 training messages'
+    # characters (a count of space-separated words would have found too few and skipped them).
+    assert vectors.anisotropy == "center" and vectors.calibration["tokens"] > 500
     doc = nlp("北京是中国的首都。上海是中国的城市。")
+    assert doc[0].similarity(doc[9]) == pytest.approx(cosine(doc.tensor[0], doc.tensor[9]), abs=1e-5)
     assert doc[0].vector.shape == (64,) and numpy.isfinite(doc[0].vector).all()
     assert doc[0:2].similarity(doc[9:11]) == pytest.approx(cosine(doc.tensor[0:2].mean(0), doc.tensor[9:11].mean(0)), abs=1e-5)
     assert doc.vector.shape == (64,)

@@ -92,6 +92,21 @@ def test_reloading_gives_identical_vectors(joint):
     numpy.testing.assert_allclose(a[:50], table.table[:50], atol=1e-5)
 
 
+def test_a_pipeline_initialized_with_the_joint_table_finds_capitalised_words(joint):
+    """The table is lowercased: 'The' and 'THE' in a pipeline initialized from it
+    (`[initialize] vectors = PATH`, as `--paths.vectors` sets) get the row of 'the'."""
+    import spacy
+    from spacy.training.initialize import load_vectors_into_model
+
+    table = read_word2vec(joint / W2V_FILE)
+    nlp = spacy.blank("en")
+    load_vectors_into_model(nlp, str(joint))
+    doc = nlp("The THE the")
+    assert nlp.vocab.vectors.n_keys > len(table.words)
+    for token in doc:
+        numpy.testing.assert_allclose(token.vector, table.table[table.words.index("the")], atol=1e-5)
+
+
 def test_a_word_in_neither_table_is_close_to_its_morphological_relatives(run_cli, sources, tmp_path):
     assert read_word2vec(sources["fasttext"]).row("walked") is None
     # Both parts weighted and centred: with the tiny tables a fit may drop a part, and the

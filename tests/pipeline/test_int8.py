@@ -34,11 +34,12 @@ def entities(doc):
 
 
 @pytest.mark.parametrize("kind", ["finetuned", "stacked"])
-def test_int8_ner_batched_equals_one_at_a_time(kind, tmp_path_factory, data_dir, tiny_encoder_dir, text_slice, conll_sentences):
+def test_int8_ner_batched_equals_one_at_a_time(kind, tmp_path_factory, data_dir, tiny_encoder_dir, tiny_modernbert_dir,
+                                               text_slice, conll_sentences):
     if kind == "finetuned":
         path = tiny_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir)
-    else:
-        path = tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir, tiny_fasttext_vectors(tmp_path_factory, text_slice))
+    else:  # the stacked pipeline of the demo: its encoder is the default family
+        path = tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_modernbert_dir, tiny_fasttext_vectors(tmp_path_factory, text_slice))
     nlp = load_int8(path)
     batched = [entities(doc) for doc in nlp.pipe(conll_sentences, batch_size=16)]
     single = [entities(nlp(text)) for text in conll_sentences]

@@ -64,3 +64,15 @@ def test_initialize_gathers_statistics_from_the_training_docs(tiny_encoder_dir, 
 def test_unknown_anisotropy_is_a_user_error(tiny_encoder_dir):
     with pytest.raises(UserError, match="unknown anisotropy"):
         build(tiny_encoder_dir, anisotropy="pca")
+
+
+def test_initialize_counts_tokens_not_spaces_so_chinese_text_calibrates(tiny_encoder_dir, data_dir):
+    """Chinese has no spaces: 20 lines of news are a few thousand character tokens."""
+    lines = [line for line in (data_dir / "zh_text" / "xwlb_09.txt").read_text(encoding="utf8").splitlines() if line.strip()][:20]
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("transformer", config=transformer_config(tiny_encoder_dir))
+    nlp.add_pipe("wv_vectors", config={"layers": [1, 2], "anisotropy": "center"})
+    examples = [Example(nlp.make_doc(line), nlp.make_doc(line)) for line in lines]
+    assert sum(len(line.split()) for line in lines) < 100 < sum(len(eg.reference) for eg in examples)
+    nlp.initialize(lambda: examples)
+    assert nlp.get_pipe("wv_vectors").calibration["tokens"] > 100

@@ -58,6 +58,24 @@ def as_cli_args(overrides: Dict) -> List[str]:
     return args
 
 
+def pretrain_cli(config: Path, output_dir: Path, overrides: Dict) -> str:
+    """`spacy_wv pretrain CONFIG OUTPUT_DIR --key value ...` in this process, on one thread,
+    for a ModernBERT (the configs' family); what it printed."""
+    from typer.testing import CliRunner
+
+    from spacy_wv.cli import app
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = CliRunner().invoke(app, ["pretrain", str(config), str(output_dir), *as_cli_args(overrides)])
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    assert json.loads((Path(output_dir) / "config.json").read_text(encoding="utf8"))["model_type"] == "modernbert"
+    return result.output
+
+
 def run_in_process(config: Path, output_dir: Path, overrides: Dict) -> Dict:
     from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
     from spacy_wv.pretraining.loop import pretrain

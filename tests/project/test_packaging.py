@@ -1,28 +1,23 @@
-"""`spacy package` -> wheel -> fresh virtualenv, offline -> `spacy.load` by package name,
-from another directory, with the encoder checkpoint the pipeline was trained from gone."""
-import os
+"""`spacy package` -> wheel -> the session's fresh virtualenv, offline -> `spacy.load` by
+package name, from another directory, with the encoder checkpoint the pipeline was
+trained from gone: the fine-tuned NER (ner.cfg), and the stacked configs as the demo
+ships them (ner_stacked.cfg with fastText, textcat_stacked.cfg) on the default encoder
+family, a ModernBERT pretrained by `spacy_wv pretrain`."""
+import json
 import shutil
-import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
-from .tiny_pipelines import REPO, tiny_fasttext_vectors, tiny_ner_pipeline, tiny_stacked_ner_pipeline
+from ..packaging import package
+from .tiny_pipelines import tiny_fasttext_vectors, tiny_ner_pipeline, tiny_stacked_ner_pipeline, tiny_stacked_textcat_pipeline
 
 PACKAGE = "wv_ner_tiny"
 STACKED_PACKAGE = "wv_ner_stacked_tiny"
+TEXTCAT_PACKAGE = "wv_textcat_stacked_tiny"
 
-
-def _run(cmd, **kwargs):
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return result
-
-
-# Both packages run their encoder in int8: quantizing happens when a pipeline loads, so
-# setting it in a trained pipeline's config is all that packaging int8 takes.
+# The two NER packages run their encoder in int8: quantizing happens when a pipeline
+# loads, so setting it in a trained pipeline's config is all that packaging int8 takes.
 QUANTIZE_SETTING = {PACKAGE: ("transformer", "model"), STACKED_PACKAGE: ("tok2vec", "model", "features")}
 
 
@@ -40,35 +35,25 @@ def int8_copy(pipeline: Path, out: Path, component_path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory, data_dir, tiny_encoder_dir, text_slice):
-    """The fine-tuned and the stacked (CNN + fastText + frozen encoder) NER pipelines, int8."""
+def pipelines(tmp_path_factory, data_dir, tiny_encoder_dir, tiny_modernbert_dir, text_slice):
+    """The fine-tuned (tiny BERT) and stacked (CNN + fastText + frozen ModernBERT) NER
+    pipelines in int8, and the stacked textcat (ModernBERT) as trained."""
     vectors = tiny_fasttext_vectors(tmp_path_factory, text_slice)
     trained = {PACKAGE: tiny_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir),
-               STACKED_PACKAGE: tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_encoder_dir, vectors)}
+               STACKED_PACKAGE: tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_modernbert_dir, vectors),
+               TEXTCAT_PACKAGE: tiny_stacked_textcat_pipeline(tmp_path_factory, data_dir, tiny_modernbert_dir)}
     copies = tmp_path_factory.mktemp("int8")
-    pipelines = {name: int8_copy(path, copies / name, QUANTIZE_SETTING[name]) for name, path in trained.items()}
+    return {name: int8_copy(path, copies / name, QUANTIZE_SETTING[name]) if name in QUANTIZE_SETTING else path
+            for name, path in trained.items()}
+
+
+@pytest.fixture(scope="module")
+def wheels(pipelines, tmp_path_factory):
     out = tmp_path_factory.mktemp("packages")
-    # No index: `python -m build` cannot fetch setuptools for an isolated build, and
-    # spacy package falls back to building with the installed setuptools.
-    env = {**os.environ, "PIP_NO_INDEX": "1"}
-    pipeline_wheels = []
-    for name, pipeline in pipelines.items():
-        _run([sys.executable, "-m", "spacy", "package", pipeline, out, "--name", name, "--version", "0.0.1",
-              "--build", "wheel"], env=env)
-        pipeline_wheels.extend(out.glob(f"*/dist/en_{name}-0.0.1-py3-none-any.whl"))
-    assert len(pipeline_wheels) == 2
-    # Build from a copy, so the build leaves nothing in the working tree.
-    source = tmp_path_factory.mktemp("spacy_wv_source")
-    for name in ("setup.cfg", "pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, source)
-    shutil.copytree(REPO / "spacy_wv", source / "spacy_wv", ignore=shutil.ignore_patterns("__pycache__"))
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-          "-w", out, source], env=env)
-    (own_wheel,) = out.glob("spacy_wv-*.whl")
-    return (*pipeline_wheels, own_wheel)
+    return [package(pipeline, out, name, "en") for name, pipeline in pipelines.items()]
 
 
-@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("index", [0, 1, 2])
 def test_wheel_requires_spacy_wv(wheels, index):
     import zipfile
 
@@ -76,42 +61,59 @@ def test_wheel_requires_spacy_wv(wheels, index):
         metadata = next(whl.read(n).decode() for n in whl.namelist() if n.endswith("METADATA"))
     requirements = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert any("spacy_wv" in line or "spacy-wv" in line for line in requirements)
-    # The fine-tuned pipeline runs spacy-transformers; the stacked one needs only spacy_wv.
+    # The fine-tuned pipeline runs spacy-transformers; the stacked ones need only spacy_wv.
     assert any("spacy-transformers" in line for line in requirements) == (index == 0)
 
 
-def test_installs_offline_and_loads_by_name_in_a_fresh_venv(wheels, tmp_path):
-    venv = tmp_path / "fresh"
-    _run([sys.executable, "-m", "venv", "--without-pip", venv])
-    python = venv / "bin" / "python"
-    site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    # The heavy dependencies (torch, spaCy, ...) come from this environment's site-packages;
-    # a plain path in a .pth file does not run that directory's own .pth files, so the
-    # editable spacy_wv there stays invisible and the installed wheel is what gets imported.
-    (site / "main_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--no-deps", "-q", *wheels])
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    # No `import spacy_wv`: spaCy must find our architectures through the entry points.
-    script = (
-        "import sys, spacy; "
-        f"nlp = spacy.load('en_{PACKAGE}'); stacked = spacy.load('en_{STACKED_PACKAGE}'); "
-        "text = 'EU rejects German call to boycott British lamb.'; doc = nlp(text); sdoc = stacked(text); "
-        "print(sys.modules['spacy_wv'].__file__); print(nlp.pipe_names, len(doc), -1 <= doc[2].similarity(doc[6]) < 0.99); "
-        "print(stacked.pipe_names, sdoc.tensor.shape, stacked.vocab.vectors.shape[1], -1 <= sdoc[2].similarity(sdoc[6]) < 0.99); "
-        "int8 = lambda torch_model: sum(type(m).__module__.endswith('quantized.dynamic.modules.linear') for m in torch_model.modules()); "
-        "print(int8(nlp.get_pipe('transformer').model.transformer), int8(stacked.get_pipe('tok2vec').model.get_ref('features').shims[0]._model)); "
-        "texts = ['', 'EU', ' '.join([text] * 400), '   ']; "
-        "print([len(d) for d in nlp.pipe(texts, batch_size=2)], [len(d) for d in stacked.pipe(texts, batch_size=2)])"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = _run([python, "-c", script], cwd=elsewhere, env={**env, "HF_HUB_OFFLINE": "1"})
-    spacy_wv_file, summary, stacked_summary, quantized, lengths = result.stdout.strip().splitlines()[-5:]
-    assert spacy_wv_file.startswith(str(venv))
-    # Every Linear of the tiny BERT: 6 in each of its two layers, and the pooler.
-    assert quantized == "13 13"
-    assert lengths == "[0, 1, 3600, 1] [0, 1, 3600, 1]"
-    assert summary == "['transformer', 'ner', 'wv_vectors'] 9 True"
+TEXT = "EU rejects German call to boycott British lamb."
+# Empty, one word, longer than every window, only spaces; in batches of two.
+TEXTS = ["", "EU", " ".join([TEXT] * 400), "   "]
+# What the installed packages give, printed as JSON. No `import spacy_wv`: spaCy must find
+# our architectures through the entry points.
+SCRIPT = f"""
+import json, sys, spacy
+int8 = lambda torch_model: sum(type(m).__module__.endswith("quantized.dynamic.modules.linear") for m in torch_model.modules())
+nlp, stacked, textcat = (spacy.load(f"en_{{name}}") for name in {[PACKAGE, STACKED_PACKAGE, TEXTCAT_PACKAGE]!r})
+doc, sdoc, tdoc = nlp({TEXT!r}), stacked({TEXT!r}), textcat({TEXT!r})
+print(sys.modules["spacy_wv"].__file__)
+print(json.dumps({{
+    "pipe_names": [p.pipe_names for p in (nlp, stacked, textcat)],
+    "ents": [[(e.text, e.label_) for e in d.ents] for d in (doc, sdoc)],
+    "tensors": [d.tensor.tolist() for d in (doc, sdoc, tdoc)],
+    "similarity": [d[2].similarity(d[6]) for d in (doc, sdoc, tdoc)],
+    "cats": tdoc.cats,
+    "static_width": stacked.vocab.vectors.shape[1],
+    "int8": [int8(nlp.get_pipe("transformer").model.transformer),
+             int8(stacked.get_pipe("tok2vec").model.get_ref("features").shims[0]._model)],
+    "lengths": [[len(d) for d in p.pipe({TEXTS!r}, batch_size=2)] for p in (nlp, stacked, textcat)],
+}}))
+"""
+
+
+def test_installs_offline_and_loads_by_name_in_a_fresh_venv(wheels, pipelines, fresh_venv, tmp_path):
+    import numpy
+    import spacy
+
+    fresh_venv.install(*wheels)
+    spacy_wv_file, summary = fresh_venv.run_script(SCRIPT, tmp_path / "elsewhere")[-2:]
+    assert spacy_wv_file.startswith(str(fresh_venv.root))
+    got = json.loads(summary)
+    assert got["pipe_names"] == [["transformer", "ner", "wv_vectors"], ["tok2vec", "ner", "wv_vectors"],
+                                 ["tok2vec", "textcat", "wv_vectors"]]
+    assert got["lengths"] == [[0, 1, 3600, 1]] * 3
     # The encoder and the fastText vectors travel inside the stacked package; its
     # wv_vectors reads the frozen encoder's features (64 wide) that the tok2vec left.
-    assert stacked_summary == "['tok2vec', 'ner', 'wv_vectors'] (9, 64) 16 True"
+    assert got["static_width"] == 16 and [len(t[0]) for t in got["tensors"]] == [64, 64, 64]
+    # Every Linear of both encoders runs in int8: the tiny BERT's 6 per layer and its
+    # pooler, the tiny ModernBERT's 4 per layer (Wqkv, Wo, Wi, Wo).
+    assert got["int8"] == [13, 8]
+    here = {name: spacy.load(path) for name, path in pipelines.items()}
+    # The installed packages are the pipelines trained here: the same entities, vectors,
+    # similarities and scores.
+    docs = [here[name](TEXT) for name in (PACKAGE, STACKED_PACKAGE, TEXTCAT_PACKAGE)]
+    assert got["ents"] == [[[e.text, e.label_] for e in d.ents] for d in docs[:2]]
+    for tensor, similarity, doc in zip(got["tensors"], got["similarity"], docs):
+        numpy.testing.assert_allclose(tensor, doc.tensor, atol=1e-4)
+        assert similarity == pytest.approx(doc[2].similarity(doc[6]), abs=1e-4)
+    assert set(got["cats"]) == {"negative", "positive"}
+    assert all(got["cats"][label] == pytest.approx(docs[2].cats[label], abs=1e-4) for label in docs[2].cats)

@@ -32,15 +32,3 @@ def test_data_paths_are_single_vars(project):
     for key in ("ner_train", "ner_dev", "textcat_train", "textcat_dev"):
         assert (REPO / project["vars"][key]).is_file(), key
 
-
-def test_assets_checksums_match_the_shared_data(project):
-    import hashlib
-
-    checked = 0
-    for asset in project["assets"]:
-        path = REPO / asset["dest"]
-        assert path.exists(), asset["dest"]
-        if "checksum" in asset:
-            assert hashlib.md5(path.read_bytes()).hexdigest() == asset["checksum"], asset["dest"]
-            checked += 1
-    assert checked >= 10

@@ -18,7 +18,12 @@ STEPS = 12
 def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Path, dev_path: Path,
            overrides: Optional[dict] = None) -> Path:
     out = base / name
-    if not (out / "model-last").exists():
+    made_from = out / "encoder_source.txt"
+    if (out / "model-last").exists():
+        # One pipeline per name and session: a second encoder needs a name of its own.
+        assert made_from.read_text(encoding="utf8") == str(encoder_dir), \
+            f"{name} was trained from {made_from.read_text(encoding='utf8')}, not {encoder_dir}: give it another name"
+    else:
         encoder_copy = base / f"{name}_encoder"
         shutil.copytree(encoder_dir, encoder_copy)
         threads = torch.get_num_threads()
@@ -29,6 +34,7 @@ def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Pa
         finally:
             torch.set_num_threads(threads)
         shutil.rmtree(encoder_copy)
+        made_from.write_text(str(encoder_dir), encoding="utf8")
     return out / "model-last"
 
 
@@ -80,21 +86,33 @@ def tiny_fasttext_vectors(tmp_path_factory, text_file: Path) -> Path:
     return out
 
 
-def tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, vectors_dir) -> Path:
-    """configs/ner_stacked.cfg with static vectors: CNN + fastText + frozen encoder features."""
+def tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, vectors_dir, name: str = "ner_stacked") -> Path:
+    """configs/ner_stacked.cfg with static vectors: CNN + fastText + frozen encoder features.
+    One pipeline per `name`: give each encoder its own."""
     base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
     base.mkdir(exist_ok=True)
-    return _train(base, "ner_stacked", "ner_stacked.cfg", encoder_dir, *_conll_slices(base, data_dir), overrides={
+    return _train(base, name, "ner_stacked.cfg", encoder_dir, *_conll_slices(base, data_dir), overrides={
         "paths.vectors": str(vectors_dir), "components.tok2vec.model.embed.include_static_vectors": True,
     })
 
 
-def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
-    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
-    base.mkdir(exist_ok=True)
+def sst2_slices(base: Path, data_dir: Path) -> Tuple[Path, Path]:
     train_path, dev_path = base / "sst2_train.spacy", base / "sst2_dev.spacy"
     names = parse_label_map("0=negative,1=positive")
     if not dev_path.exists():
         convert_labeled_text(data_dir / "sst2" / "train.txt", train_path, label_map=names, max_docs=64)
         convert_labeled_text(data_dir / "sst2" / "dev.txt", dev_path, label_map=names, max_docs=16)
-    return _train(base, "textcat", "textcat.cfg", encoder_dir, train_path, dev_path)
+    return train_path, dev_path
+
+
+def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    return _train(base, "textcat", "textcat.cfg", encoder_dir, *sst2_slices(base, data_dir))
+
+
+def tiny_stacked_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir, name: str = "textcat_stacked") -> Path:
+    """configs/textcat_stacked.cfg (CNN + frozen encoder features) on the SST-2 slice."""
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    return _train(base, name, "textcat_stacked.cfg", encoder_dir, *sst2_slices(base, data_dir))
