@@ -34,8 +34,8 @@ import harness
 from word_vectors import gensim_vectors
 
 import spacy_wv  # noqa: F401 (offline settings)
-from spacy_wv.corpus.segment import get_segmenter
 from spacy_wv.corpus.text import iter_documents
+from spacy_wv.corpus.word_lines import document_word_lines, make_segmenter, write_word_lines
 from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources, json_ready
 from spacy_wv.vectors.export import ExportSettings, export_vectors
@@ -49,21 +49,21 @@ ALIASES = {"cnn-baseline": "cnn", "fine-tuned": "finetuned"}  # this script's na
 
 
 def segment_corpus(data: Path, max_mb: float, out: Path) -> int:
-    """The first `max_mb` MB of zh_text (from its last file backwards), one line per
-    paragraph, jieba words separated by single spaces. Returns the number of words."""
-    segment, budget, n_words = get_segmenter("jieba"), max_mb * 1e6, 0
+    """The first `max_mb` MB of zh_text (from its last file backwards, whole documents),
+    one line per paragraph, jieba words separated by single spaces. Returns the number
+    of words."""
+    segment = make_segmenter(segmenter="jieba")
     files = sorted((data / "zh_text").glob("*.txt"), reverse=True)
-    with out.open("w", encoding="utf8") as sink:
+
+    def lines():
+        budget = max_mb * 1e6
         for document in iter_documents(files):
-            for line in document.split("\n"):
-                words = segment(line)
-                if words:
-                    sink.write(" ".join(words) + "\n")
-                    n_words += len(words)
-                    budget -= len(line.encode("utf8"))
+            yield from document_word_lines(document, segment)
+            budget -= len(document.encode("utf8"))
             if budget <= 0:
-                break
-    return n_words
+                return
+
+    return write_word_lines(lines(), out)
 
 
 def vectors(args, tokenised: Path) -> dict:

@@ -16,12 +16,7 @@ from pathlib import Path
 import spacy
 
 import spacy_wv  # noqa: F401 (offline settings)
-from spacy_wv.corpus.conll import ConversionStats, read_sentences
-
-
-def conll_sentences(path: Path, limit: int):
-    sentences = (" ".join(words) for words, _ in filter(None, read_sentences(path, "", ConversionStats())))
-    return list(itertools.islice(sentences, limit))
+from spacy_wv.corpus.conll import sentence_texts
 
 
 def build(encoder: Path, pooling: str, layers):
@@ -62,7 +57,7 @@ def main():
     parser.add_argument("--layers", default="-1", help="comma-separated layers for wv_vectors")
     args = parser.parse_args()
     layers = [int(x) for x in args.layers.split(",")]
-    texts = conll_sentences(args.data / "conll2003" / "eng.testa", args.sentences)
+    texts = list(itertools.islice(sentence_texts(args.data / "conll2003" / "eng.testa"), args.sentences))
     n_words = sum(len(text.split()) for text in texts)
     nlp = build(args.encoder, args.pooling, layers)
     list(nlp.pipe(texts[:200], batch_size=args.batch_size))  # warm-up

@@ -29,13 +29,16 @@ from typing import Dict, List
 import numpy
 
 import spacy_wv  # noqa: F401 (offline settings)
-from spacy_wv.vectors.analogy import DEFAULT_TOP_N
+from spacy_wv.corpus.word_lines import iter_word_lines, make_segmenter, write_word_lines
 from spacy_wv.hf_dirs import load_encoder
+from spacy_wv.vectors.analogy import DEFAULT_TOP_N
+from spacy_wv.vectors.composer import Composer
 from spacy_wv.vectors.evaluate import evaluate_sources, json_ready, print_results
-from spacy_wv.vectors.export import Composer, ExportSettings, WindowEncoder, export_vectors, iter_contexts
+from spacy_wv.vectors.export import ExportSettings, export_vectors
 from spacy_wv.vectors.plot import plot_results
 from spacy_wv.vectors.sources import ContextualSource, StaticSource
 from spacy_wv.vectors.tables import StaticVectors, read_word2vec, write_word2vec
+from spacy_wv.vectors.window_encoder import WindowEncoder
 
 CORPUS_FOLDERS = ("wikipedia_en", "reuters21578", "gutenberg", "brown", "us_speeches")
 MB = 1 << 20
@@ -61,9 +64,7 @@ def sample_corpus(data: Path, max_mb, out: Path) -> Path:
 
 def tokenise(corpus: Path, out: Path) -> Path:
     """One context per line, words separated by single spaces (the same words for all methods)."""
-    with out.open("w", encoding="utf8", newline="\n") as sink:
-        for words in iter_contexts([corpus], whitespace=False, max_words=10_000):
-            sink.write(" ".join(words) + "\n")
+    write_word_lines(iter_word_lines([corpus], make_segmenter(), max_words=10_000), out)
     return out
 
 

@@ -194,3 +194,20 @@ def test_max_sequence_length_leaves_out_robertas_two_unused_positions():
     assert max_sequence_length(BertConfig(max_position_embeddings=128)) == 128
     assert max_sequence_length(RobertaConfig(max_position_embeddings=130)) == 128
     assert max_sequence_length(GPT2Config(n_positions=64)) == 64
+
+
+def test_the_encoder_of_a_spacy_pipeline_is_the_model_it_was_built_from(model_dir, tmp_path):
+    import spacy
+    import torch
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": {"@architectures": "spacy-transformers.TransformerModel.v3", "name": str(model_dir),
+                                                  "tokenizer_config": {"use_fast": True}}})
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "pipeline")
+    model, tokenizer = load_encoder(tmp_path / "pipeline")
+    reference = load_encoder(model_dir)[0]
+    ids = tokenizer(["the cat sat"], return_tensors="pt")
+    with torch.inference_mode():
+        assert torch.allclose(model(**ids).last_hidden_state, reference(**ids).last_hidden_state, atol=1e-5)
+    assert "Not an encoder dir" in one_line_error(load_encoder, tmp_path)

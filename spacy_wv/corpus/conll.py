@@ -111,6 +111,13 @@ def read_sentences(path: Path, token_prefix: str, stats: ConversionStats,
             yield sentence
 
 
+def sentence_texts(path: Path, token_prefix: str = "") -> Iterator[str]:
+    """The sentences of a CoNLL file as plain text, words separated by single spaces."""
+    for sentence in read_sentences(path, token_prefix, ConversionStats()):
+        if sentence is not None:
+            yield " ".join(sentence[0])
+
+
 def _make_doc(vocab: Vocab, sentences: List[Sentence], stats: ConversionStats) -> Doc:
     words = [w for sent_words, _ in sentences for w in sent_words]
     sent_starts: List[bool] = []

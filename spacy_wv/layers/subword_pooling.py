@@ -1,60 +1,51 @@
-"""Pool the wordpiece rows of each spaCy token into one vector."""
-from typing import Tuple
+"""Pool the wordpiece rows of each spaCy token into one vector, with thinc's `reduce_*` layers.
+
+This is the differentiable pooling (a listener while training); inference-only pooling
+in numpy, for the `wv_vectors` component and the vector export, is `spacy_wv.pooling`.
+"""
+from typing import Callable, Dict
 
 from spacy.util import registry
-from thinc.api import Model
+from thinc.api import Model, concatenate, reduce_first, reduce_last, reduce_max, reduce_mean
 from thinc.types import Floats2d, Ragged
 
 from ..errors import UserError
 
-POOLING_MODES = ("first", "last", "mean", "first_last")
+REDUCERS: Dict[str, Callable[[], Model[Ragged, Floats2d]]] = {
+    "first": reduce_first,
+    "last": reduce_last,
+    "mean": reduce_mean,
+    "max": reduce_max,
+    "first_last": lambda: concatenate(reduce_first(), reduce_last()),
+}
+POOLING_MODES = tuple(REDUCERS)
 
 
 @registry.architectures("spacy_wv.SubwordPooling.v1")
 def SubwordPooling(mode: str = "mean") -> Model[Ragged, Floats2d]:
-    """`first`, `last` or `mean` piece of each token, or `first_last`: the first and last
-    piece concatenated (twice the width). A token with no pieces (cut off by the
-    transformer's length limit) gets a zero vector."""
-    if mode not in POOLING_MODES:
+    """The `first`, `last`, `mean` or `max` of each token's pieces, or `first_last`: the
+    first and last piece concatenated (twice the width; the numpy pooling's `first_last`
+    averages them instead). A token with no pieces (cut off by the transformer's length
+    limit) gets a zero vector and passes no gradient on."""
+    if mode not in REDUCERS:
         raise UserError(f"Subword pooling must be one of {POOLING_MODES}, got {mode!r}")
-    return Model(f"subword_pooling_{mode}", forward, attrs={"mode": mode})
-
-
-def _ends(model: Model, lengths) -> Tuple:
-    xp = model.ops.xp
-    lengths = xp.asarray(lengths, dtype="i")
-    starts = xp.cumsum(lengths) - lengths
-    has_pieces = lengths > 0
-    return starts, starts + lengths - 1, has_pieces
-
-
-def _gather(model: Model, X: Floats2d, rows, has_pieces) -> Floats2d:
-    Y = model.ops.alloc2f(len(rows), X.shape[1])
-    Y[has_pieces] = X[rows[has_pieces]]
-    return Y
+    return Model(f"subword_pooling_{mode}", forward, layers=[REDUCERS[mode]()], attrs={"mode": mode})
 
 
 def forward(model: Model, X: Ragged, is_train: bool):
-    mode = model.attrs["mode"]
-    data, lengths = X.dataXd, X.lengths
-    if mode == "mean":
-        Y = model.ops.reduce_mean(data, lengths)
-
-        def backprop_mean(dY: Floats2d) -> Ragged:
-            return Ragged(model.ops.backprop_reduce_mean(dY, lengths), lengths)
-
-        return Y, backprop_mean
-    first, last, has_pieces = _ends(model, lengths)
-    picks = {"first": [first], "last": [last], "first_last": [first, last]}[mode]
-    parts = [_gather(model, data, rows, has_pieces) for rows in picks]
-    Y = parts[0] if len(parts) == 1 else model.ops.xp.hstack(parts)
-    width = data.shape[1]
+    """thinc's reducers refuse empty sequences (all but `reduce_mean`): they see only the
+    tokens with pieces, which hold every row of the data, and the others get zeros."""
+    lengths = model.ops.asarray1i(X.lengths)
+    has_pieces = lengths > 0
+    if not has_pieces.any():  # e.g. a doc of whitespace; the reducers would lose the width
+        width = X.dataXd.shape[1] * (2 if model.attrs["mode"] == "first_last" else 1)
+        return model.ops.alloc2f(lengths.shape[0], width), lambda dY: Ragged(model.ops.alloc2f(*X.dataXd.shape), lengths)
+    pooled, backprop_pooled = model.layers[0](Ragged(X.dataXd, lengths[has_pieces]), is_train)
+    Y = model.ops.alloc2f(lengths.shape[0], pooled.shape[1], dtype=pooled.dtype)
+    Y[has_pieces] = pooled
 
     def backprop(dY: Floats2d) -> Ragged:
-        dX = model.ops.alloc2f(*data.shape)
-        for i, rows in enumerate(picks):
-            # Rows of different tokens never coincide; first == last for one-piece tokens.
-            model.ops.xp.add.at(dX, rows[has_pieces], dY[has_pieces, i * width:(i + 1) * width])
-        return Ragged(dX, lengths)
+        dX = backprop_pooled(model.ops.as_contig(dY[has_pieces]))
+        return Ragged(dX.dataXd, lengths)
 
     return Y, backprop

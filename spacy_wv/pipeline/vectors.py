@@ -32,7 +32,7 @@ from thinc.util import to_numpy  # hidden states are cupy arrays on GPU
 
 from ..errors import UserError
 from ..hf_dirs import pipeline_hf_model
-from .pooling import check_pooling, mix_layers, pool_wordpieces
+from ..pooling import check_pooling, mix_layers, pool_wordpieces
 
 LAST_LAYER = -1
 STATS_FILE = "anisotropy.msgpack"
@@ -93,7 +93,7 @@ class ContextualVectors:
     """Set `doc.tensor` to pooled transformer vectors, one row per token, and the
     vector/similarity hooks that read it.
 
-    pooling: how a token's wordpieces become one vector (see `pooling.POOLING_MODES`).
+    pooling: how a token's wordpieces become one vector (see `spacy_wv.pooling.POOLING_MODES`).
     layers: hidden-state layers to average (0 = embeddings, -1 = last). Anything but
         [-1] needs the transformer's `transformer_config.output_hidden_states = true`.
     normalize: scale every token vector to unit L2 norm.

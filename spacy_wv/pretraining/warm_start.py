@@ -19,19 +19,21 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
 from spacy.util import registry
 from wasabi import msg
 
+from ..corpus.word_lines import write_word_lines
 from ..errors import UserError
 from .batching import PackedCorpus
 
 METHODS = ("pieces", "words", "none")
 CONTINUATION_MARKERS = ("##", "Ġ", "▁")
 LINE_TOKENS = 1000  # gensim reads at most 10,000 tokens of a line
+DECODE_BATCH = 256  # token lines decoded at a time
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class StaticWarmStart:
                 n_tokens = write_piece_lines(corpus, doc_sep_id, lines, self.max_tokens)
                 vectors, found = self.train_piece_vectors(lines, width, len(tokenizer), seed)
             else:
-                n_tokens = write_word_lines(corpus, doc_sep_id, tokenizer, lines, self.max_tokens)
+                n_tokens = write_decoded_lines(corpus, doc_sep_id, tokenizer, lines, self.max_tokens)
                 vectors, found = self.train_word_vectors(lines, width, tokenizer, seed)
         if not found.any():
             raise UserError(f"[warm_start] no piece occurs {self.min_count} times in the corpus; lower min_count or add text.")
@@ -154,33 +156,32 @@ def training_documents(corpus: PackedCorpus, doc_sep_id: int, max_tokens: Option
 
 
 def write_piece_lines(corpus: PackedCorpus, doc_sep_id: int, out: Path, max_tokens: Optional[int]) -> int:
+    """The piece ids of each training document as words, in lines of at most LINE_TOKENS."""
+    documents = (list(map(str, doc.tolist())) for doc in training_documents(corpus, doc_sep_id, max_tokens))
+    return write_word_lines(documents, out, LINE_TOKENS)
+
+
+def write_decoded_lines(corpus: PackedCorpus, doc_sep_id: int, tokenizer, out: Path, max_tokens: Optional[int]) -> int:
+    """The training documents decoded back to text, split at whitespace, in lines of at
+    most LINE_TOKENS words; returns the number of tokens (pieces) decoded."""
     n_tokens = 0
-    with out.open("w", encoding="ascii") as sink:
+
+    def decode(batch: List[List[int]]) -> Iterator[List[str]]:
+        for text in tokenizer.batch_decode(batch, skip_special_tokens=True, clean_up_tokenization_spaces=False):
+            yield text.split()
+
+    def decoded() -> Iterator[List[str]]:
+        nonlocal n_tokens
+        batch: List[List[int]] = []
         for doc in training_documents(corpus, doc_sep_id, max_tokens):
-            for begin in range(0, len(doc), LINE_TOKENS):
-                sink.write(" ".join(map(str, doc[begin:begin + LINE_TOKENS].tolist())) + "\n")
+            batch.extend(doc[begin:begin + LINE_TOKENS].tolist() for begin in range(0, len(doc), LINE_TOKENS))
             n_tokens += len(doc)
-    return n_tokens
+            if len(batch) >= DECODE_BATCH:
+                yield from decode(batch)
+                batch = []
+        yield from decode(batch)
 
-
-def write_word_lines(corpus: PackedCorpus, doc_sep_id: int, tokenizer, out: Path, max_tokens: Optional[int]) -> int:
-    n_tokens = 0
-    batch = []
-    with out.open("w", encoding="utf8") as sink:
-        def flush():
-            for text in tokenizer.batch_decode(batch, skip_special_tokens=True, clean_up_tokenization_spaces=False):
-                words = text.split()
-                for begin in range(0, len(words), LINE_TOKENS):
-                    sink.write(" ".join(words[begin:begin + LINE_TOKENS]) + "\n")
-            batch.clear()
-
-        for doc in training_documents(corpus, doc_sep_id, max_tokens):
-            for begin in range(0, len(doc), LINE_TOKENS):
-                batch.append(doc[begin:begin + LINE_TOKENS].tolist())
-            n_tokens += len(doc)
-            if len(batch) >= 256:
-                flush()
-        flush()
+    write_word_lines(decoded(), out, LINE_TOKENS)
     return n_tokens
 
 

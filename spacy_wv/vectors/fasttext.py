@@ -5,15 +5,16 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, List, Optional
 
 from tqdm import tqdm
 
-from ..corpus.text import ReadStats, corpus_bytes, find_text_files, iter_documents
+from ..corpus.text import ReadStats, corpus_bytes, find_text_files
+from ..corpus.word_lines import iter_word_lines, make_segmenter, write_word_lines
 from ..errors import UserError
 from ..outputs import atomic_output_file, claim_output_file, scratch_dir
 from .subwords import SubwordVectors, is_subword_file
-from .tables import is_word2vec_text
+from .tables import is_word2vec_text, write_word2vec
 
 
 @dataclass(frozen=True)
@@ -43,22 +44,16 @@ class FastTextSettings:
 
 def tokenize_corpus(inputs: Iterable[Path], out_file: Path, lang: str) -> int:
     """One document per line, spaCy's tokens separated by single spaces; returns the token count."""
-    import spacy
-
-    try:
-        nlp = spacy.blank(lang)
-    except ImportError as err:
-        raise UserError(f"Unknown spaCy language code {lang!r}: {err}") from None
+    segment = make_segmenter(lang=lang)
     files = find_text_files(inputs)
     stats = ReadStats()
-    n_tokens = 0
-    with out_file.open("w", encoding="utf8") as out, tqdm(total=corpus_bytes(files), unit="B", unit_scale=True,
-                                                           desc="Tokenizing") as progress:
-        for doc in nlp.tokenizer.pipe(iter_documents(files, stats), batch_size=256):
-            words = [t.text for t in doc if not t.is_space]
-            n_tokens += len(words)
-            out.write(" ".join(words) + "\n")
-            progress.update(len(doc.text.encode("utf8")))
+    with tqdm(total=corpus_bytes(files), unit="B", unit_scale=True, desc="Tokenizing") as progress:
+        def documents() -> Iterator[List[str]]:
+            for words in iter_word_lines(files, segment, by_document=True, stats=stats):
+                progress.update(stats.bytes_read - progress.n)
+                yield words
+
+        n_tokens = write_word_lines(documents(), out_file)
     stats.warn_skipped()
     return n_tokens
 
@@ -91,10 +86,7 @@ def train_fasttext(inputs: Iterable[Path], out_file: Path, settings: FastTextSet
         model.train(corpus_file=corpus, total_words=model.corpus_total_words, total_examples=model.corpus_count,
                     epochs=model.epochs)
         words = model.wv.index_to_key[:settings.max_words]  # most frequent first
-        with atomic_output_file(out_file) as tmp_out, tmp_out.open("w", encoding="utf8") as out:
-            out.write(f"{len(words)} {settings.dim}\n")
-            for word in words:
-                out.write(word + " " + " ".join(f"{x:.5f}" for x in model.wv[word]) + "\n")
+        write_word2vec(out_file, words, model.wv[words])
         if subwords_file is not None:
             with atomic_output_file(subwords_file) as tmp_out:
                 SubwordVectors.from_gensim(model).save(tmp_out)

@@ -24,7 +24,7 @@ import numpy
 from wasabi import msg
 
 from ..errors import UserError
-from .export import postprocess_apply, postprocess_fit
+from .postprocess import postprocess_apply, postprocess_fit
 from .similarity import WordPairs, spearman
 from .subwords import SubwordVectors
 from .tables import W2V_FILE, StaticVectors, spacy_table, write_spacy_vectors, write_word2vec

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy
 
 from ..errors import UserError
+from ..outputs import atomic_output_file
 
 W2V_FILE = "vectors.w2v.txt"
 
@@ -57,11 +58,16 @@ class StaticVectors:
 
 
 def write_word2vec(path: Path, words: Sequence[str], table: numpy.ndarray) -> None:
-    """word2vec text: a `count width` header, then `word v1 ... vN` per line."""
+    """word2vec text (what `spacy init vectors` and gensim read): a `count width` header,
+    then `word v1 ... vN` per line. Written atomically: a temporary sibling is filled and
+    renamed over `path`, so an interrupted write leaves the old file as it was."""
+    table = numpy.asarray(table)
+    if table.ndim != 2 or table.shape[0] != len(words):
+        raise ValueError(f"{len(words)} words for a table of shape {table.shape}")
     row_format = " ".join(["%.6g"] * table.shape[1])
-    with Path(path).open("w", encoding="utf8") as file:
+    with atomic_output_file(path) as tmp, tmp.open("w", encoding="utf8") as file:
         file.write(f"{table.shape[0]} {table.shape[1]}\n")
-        for word, vector in zip(words, table):
+        for word, vector in zip(words, table.tolist()):
             file.write(f"{word} {row_format % tuple(vector)}\n")
 
 

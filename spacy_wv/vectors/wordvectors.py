@@ -15,8 +15,11 @@ import numpy
 
 from ..errors import UserError
 from ..outputs import LegacyFiles
-from .export import Composer, ExportResult, ExportSettings, WindowEncoder, postprocess_apply, postprocess_fit
+from .composer import Composer
+from .export import ExportResult, ExportSettings
+from .postprocess import postprocess_apply, postprocess_fit
 from .tables import W2V_FILE, StaticVectors, spacy_table, write_spacy_vectors, write_word2vec
+from .window_encoder import WindowEncoder
 
 EXPORT_JSON = "export.json"
 COMPOSER_FILE = "composer.npz"

@@ -7,7 +7,8 @@ from scipy.stats import spearmanr
 from spacy_wv.vectors.analogy import read_analogies
 from spacy_wv.hf_dirs import load_encoder
 from spacy_wv.vectors.evaluate import evaluate_sources
-from spacy_wv.vectors.export import ExportSettings, export_vectors, iter_contexts
+from spacy_wv.corpus.word_lines import iter_word_lines, make_segmenter
+from spacy_wv.vectors.export import ExportSettings, export_vectors
 from spacy_wv.vectors.similarity import evaluate_similarity, read_word_pairs
 from spacy_wv.vectors.sources import StaticSource, load_source
 from spacy_wv.vectors.tables import W2V_FILE, StaticVectors, write_spacy_vectors, write_word2vec
@@ -23,9 +24,9 @@ def small_slice(zh_slice, tmp_path_factory):
 
 
 def test_contexts_are_jieba_words(small_slice):
-    words = [w for context in iter_contexts([small_slice], False, 64, segmenter="jieba") for w in context]
+    words = [w for line in iter_word_lines([small_slice], make_segmenter(segmenter="jieba")) for w in line]
     assert any(len(w) > 1 for w in words) and not any(w.isspace() for w in words)
-    chars = [w for context in iter_contexts([small_slice], False, 64, segmenter="char") for w in context]
+    chars = [w for line in iter_word_lines([small_slice], make_segmenter(segmenter="char")) for w in line]
     assert len(chars) > len(words)
 
 

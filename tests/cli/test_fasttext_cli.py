@@ -6,8 +6,6 @@ import sys
 import pytest
 import spacy
 
-from .test_vectors_cli import run_cli
-
 
 @pytest.fixture(scope="module")
 def corpus(text_slice, tmp_path_factory):
@@ -16,9 +14,9 @@ def corpus(text_slice, tmp_path_factory):
     return path
 
 
-def test_trains_writes_word2vec_text_and_spacy_reads_it(monkeypatch, capsys, corpus, tmp_path):
+def test_trains_writes_word2vec_text_and_spacy_reads_it(run_cli, corpus, tmp_path):
     out = tmp_path / "ft.txt"
-    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", out, corpus, "--dim", 12, "--epochs", 1,
+    code, printed = run_cli("vectors", "fasttext", out, corpus, "--dim", 12, "--epochs", 1,
                             "--max-words", 500, "--workers", 1)
     assert code == 0, printed
     lines = out.read_text(encoding="utf8").splitlines()
@@ -38,35 +36,35 @@ def test_trains_writes_word2vec_text_and_spacy_reads_it(monkeypatch, capsys, cor
     (["--max-words", 0], "--max-words must be at least 1"),
     (["--lang", "xx-nope"], "Unknown spaCy language code"),
 ])
-def test_bad_settings(monkeypatch, capsys, corpus, tmp_path, args, message):
-    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", corpus, *args)
+def test_bad_settings(run_cli, corpus, tmp_path, args, message):
+    code, printed = run_cli("vectors", "fasttext", tmp_path / "ft.txt", corpus, *args)
     assert code == 1 and message in printed and len(printed.strip().splitlines()) == 1, printed
     assert not (tmp_path / "ft.txt").exists()
 
 
-def test_refuses_a_directory_or_a_file_that_is_not_vectors(monkeypatch, capsys, corpus, tmp_path):
-    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path, corpus)
+def test_refuses_a_directory_or_a_file_that_is_not_vectors(run_cli, corpus, tmp_path):
+    code, printed = run_cli("vectors", "fasttext", tmp_path, corpus)
     assert code == 1 and "is a directory: give a file name ending in .txt" in printed
     notes = tmp_path / "notes.txt"
     notes.write_text("my precious notes, not vectors\n")
-    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", notes, corpus)
+    code, printed = run_cli("vectors", "fasttext", notes, corpus)
     assert code == 1 and "exists and is not a word2vec text table" in printed
     assert notes.read_text() == "my precious notes, not vectors\n"
 
 
-def test_subwords_refuse_a_file_that_is_not_a_subword_table_or_is_the_table(monkeypatch, capsys, corpus, tmp_path):
+def test_subwords_refuse_a_file_that_is_not_a_subword_table_or_is_the_table(run_cli, corpus, tmp_path):
     notes = tmp_path / "notes.npz"
     notes.write_bytes(b"my precious notes, not a subword table\n")
-    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", corpus, "--subwords", notes)
+    code, printed = run_cli("vectors", "fasttext", tmp_path / "ft.txt", corpus, "--subwords", notes)
     assert code == 1 and "exists and is not a subword table" in printed and len(printed.strip().splitlines()) == 1, printed
     assert notes.read_bytes() == b"my precious notes, not a subword table\n"
     assert not (tmp_path / "ft.txt").exists()
-    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", corpus, "--subwords", tmp_path / "ft.txt")
+    code, printed = run_cli("vectors", "fasttext", tmp_path / "ft.txt", corpus, "--subwords", tmp_path / "ft.txt")
     assert code == 1 and "is the output table itself" in printed and len(printed.strip().splitlines()) == 1, printed
 
 
-def test_empty_corpus(monkeypatch, capsys, tmp_path):
+def test_empty_corpus(run_cli, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n   \n")
-    code, printed = run_cli(monkeypatch, capsys, "vectors", "fasttext", tmp_path / "ft.txt", empty)
+    code, printed = run_cli("vectors", "fasttext", tmp_path / "ft.txt", empty)
     assert code == 1 and "empty corpus" in printed

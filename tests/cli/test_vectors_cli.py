@@ -1,22 +1,8 @@
 import json
-import sys
 
 import pytest
 import spacy
 from gensim.models import KeyedVectors
-
-from spacy_wv.cli import main
-
-
-def run_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["spacy_wv", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +12,8 @@ def corpus(text_slice, tmp_path_factory):
     return path
 
 
-def test_export_then_evaluate(monkeypatch, capsys, tiny_encoder_dir, corpus, data_dir, tmp_path):
-    code, out = run_cli(monkeypatch, capsys, "vectors", "export", tiny_encoder_dir, tmp_path / "vectors", corpus,
+def test_export_then_evaluate(run_cli, tiny_encoder_dir, corpus, data_dir, tmp_path):
+    code, out = run_cli("vectors", "export", tiny_encoder_dir, tmp_path / "vectors", corpus,
                         "--n-words", 300, "--contexts", 2, "--layers", "1,2", "--lowercase", "--remove-pcs", 1)
     assert code == 0, out
     assert "words/s" in out
@@ -38,7 +24,7 @@ def test_export_then_evaluate(monkeypatch, capsys, tiny_encoder_dir, corpus, dat
 
     frequent = tmp_path / "frequent.tsv"
     frequent.write_text("the\tof\t5\nthe\ta\t7\nand\tor\t8\nof\tin\t4\nno-such-word\tthe\t1\n", encoding="utf8")
-    code, out = run_cli(monkeypatch, capsys, "vectors", "evaluate", tmp_path / "vectors", tmp_path / "vectors" / "vectors.w2v.txt",
+    code, out = run_cli("vectors", "evaluate", tmp_path / "vectors", tmp_path / "vectors" / "vectors.w2v.txt",
                         "--similarity", data_dir / "wordsim" / "ws353_all.tsv", "--similarity", frequent, "--analogy", data_dir / "analogy" / "questions-words.txt",
                         "--names", "ours-spacy,ours-w2v", "--output-dir", tmp_path / "eval")
     assert code == 0, out
@@ -61,14 +47,14 @@ def test_export_then_evaluate(monkeypatch, capsys, tiny_encoder_dir, corpus, dat
     (["vectors", "evaluate", "{bad_vectors}", "--similarity", "{pairs}", "--names", "a,b"], "--names has 2 names for 1"),
     (["vectors", "evaluate", "{good_vectors}", "--similarity", "{bad_pairs}"], "no valid"),
 ])
-def test_errors_are_one_line_and_exit_1(monkeypatch, capsys, tmp_path, tiny_encoder_dir, corpus, args, message):
+def test_errors_are_one_line_and_exit_1(run_cli, tmp_path, tiny_encoder_dir, corpus, args, message):
     (tmp_path / "bad.txt").write_text("2 2\na 1 2\nb 1\n", encoding="utf8")
     (tmp_path / "good.txt").write_text("2 2\na 1 2\nb 1 3\n", encoding="utf8")
     (tmp_path / "pairs.tsv").write_text("a\tb\t3\n", encoding="utf8")
     (tmp_path / "bad_pairs.tsv").write_text("a b 3\n", encoding="utf8")
     paths = {"missing": tmp_path / "nope", "out": tmp_path / "out", "corpus": corpus, "encoder": tiny_encoder_dir,
              "bad_vectors": tmp_path / "bad.txt", "good_vectors": tmp_path / "good.txt", "pairs": tmp_path / "pairs.tsv", "bad_pairs": tmp_path / "bad_pairs.tsv"}
-    code, out = run_cli(monkeypatch, capsys, *(arg.format(**paths) for arg in args))
+    code, out = run_cli(*(arg.format(**paths) for arg in args))
     assert code == 1
     # One message (wasabi may wrap it at the terminal width), printed last.
     assert out.count("✘") == 1 and message in " ".join(out[out.index("✘"):].split())

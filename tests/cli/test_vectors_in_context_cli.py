@@ -5,7 +5,6 @@ import pytest
 import spacy
 
 from spacy_wv.vectors.wordvectors import WordVectors
-from tests.cli.test_vectors_cli import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +36,8 @@ def pipeline(tiny_encoder_dir, tmp_path_factory):
     return path
 
 
-def test_export_records_pooled_words_and_every_word_gets_a_vector(monkeypatch, capsys, tiny_encoder_dir, corpus, tmp_path):
-    code, out = run_cli(monkeypatch, capsys, "vectors", "export", tiny_encoder_dir, tmp_path / "vectors", corpus, "--n-words", 200, "--contexts", 3)
+def test_export_records_pooled_words_and_every_word_gets_a_vector(run_cli, tiny_encoder_dir, corpus, tmp_path):
+    code, out = run_cli("vectors", "export", tiny_encoder_dir, tmp_path / "vectors", corpus, "--n-words", 200, "--contexts", 3)
     assert code == 0, out
     assert "pooled from contexts" in out
     report = json.loads((tmp_path / "vectors" / "export.json").read_text())
@@ -51,12 +50,12 @@ def test_export_records_pooled_words_and_every_word_gets_a_vector(monkeypatch, c
     assert numpy.allclose(vectors[word], vectors.table.table[0])
 
 
-def test_evaluate_in_context_and_contextual_analogy_apart(monkeypatch, capsys, tiny_encoder_dir, corpus, pipeline, wic_slice, data_dir, tmp_path):
-    code, out = run_cli(monkeypatch, capsys, "vectors", "export", tiny_encoder_dir, tmp_path / "vectors", corpus, "--n-words", 300, "--contexts", 2)
+def test_evaluate_in_context_and_contextual_analogy_apart(run_cli, tiny_encoder_dir, corpus, pipeline, wic_slice, data_dir, tmp_path):
+    code, out = run_cli("vectors", "export", tiny_encoder_dir, tmp_path / "vectors", corpus, "--n-words", 300, "--contexts", 2)
     assert code == 0, out
     questions = tmp_path / "questions.txt"
     questions.write_text(": capital-common-countries\nthe of and in\nthe of in and\n: gram1\nand or the in\n", encoding="utf8")
-    code, out = run_cli(monkeypatch, capsys, "vectors", "evaluate", tmp_path / "vectors", pipeline, "--names", "static,contextual",
+    code, out = run_cli("vectors", "evaluate", tmp_path / "vectors", pipeline, "--names", "static,contextual",
                         "--similarity", data_dir / "wordsim" / "ws353_all.tsv", "--analogy", questions,
                         "--in-context", wic_slice / "dev.jsonl", "--in-context-train", wic_slice / "train.jsonl", "--output-dir", tmp_path / "eval")
     assert code == 0, out
@@ -76,15 +75,15 @@ def test_evaluate_in_context_and_contextual_analogy_apart(monkeypatch, capsys, t
     assert (tmp_path / "eval" / "results.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_nan_vectors_are_an_error_not_zero_coverage(monkeypatch, capsys, tmp_path):
+def test_nan_vectors_are_an_error_not_zero_coverage(run_cli, tmp_path):
     (tmp_path / "nan.txt").write_text("2 2\nthe 1 2\nof nan 3\n", encoding="utf8")
     (tmp_path / "pairs.tsv").write_text("the\tof\t3\n", encoding="utf8")
-    code, out = run_cli(monkeypatch, capsys, "vectors", "evaluate", tmp_path / "nan.txt", "--similarity", tmp_path / "pairs.tsv")
+    code, out = run_cli("vectors", "evaluate", tmp_path / "nan.txt", "--similarity", tmp_path / "pairs.tsv")
     assert code == 1 and "NaN or infinite" in out and "'of'" in out and "Traceback" not in out
 
 
-def test_bad_in_context_file_is_one_line(monkeypatch, capsys, tmp_path, pipeline):
+def test_bad_in_context_file_is_one_line(run_cli, tmp_path, pipeline):
     (tmp_path / "pairs.jsonl").write_text('{"context1": "a b", "context2": "c d", "start1": 0, "end1": 1, "start2": 0, "label": 1}\n', encoding="utf8")
     (tmp_path / "good.txt").write_text("2 2\na 1 2\nb 1 3\n", encoding="utf8")
-    code, out = run_cli(monkeypatch, capsys, "vectors", "evaluate", tmp_path / "good.txt", "--in-context", tmp_path / "pairs.jsonl")
+    code, out = run_cli("vectors", "evaluate", tmp_path / "good.txt", "--in-context", tmp_path / "pairs.jsonl")
     assert code == 1 and "pairs.jsonl:1: missing end2" in " ".join(out.split())

@@ -7,7 +7,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
 
-from spacy_wv.corpus.conll import ConversionStats, read_sentences
+from spacy_wv.corpus.conll import sentence_texts
 from spacy_wv.errors import UserError
 from spacy_wv.pipeline.vectors import set_vector_hooks
 
@@ -42,7 +42,7 @@ def nlp(tiny_encoder_dir):
 @pytest.fixture(scope="module")
 def conll_sentences(data_dir):
     path = data_dir / "conll2003" / "eng.testa"
-    return [" ".join(words) for words, _ in filter(None, read_sentences(path, "", ConversionStats()))]
+    return list(sentence_texts(path))
 
 
 def reference_mean_vectors(doc):

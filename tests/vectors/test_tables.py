@@ -73,3 +73,23 @@ def test_glove_text_without_header_is_read(tmp_path):
     path = tmp_path / "glove.txt"
     path.write_text("a 1 2\nb 3 4\n", encoding="utf8")
     assert read_word2vec(path).table.tolist() == [[1, 2], [3, 4]]
+
+
+class BreaksAfterTwo(list):
+    """Words whose iteration is interrupted (as by Ctrl-C) after the second."""
+
+    def __iter__(self):
+        for i, word in enumerate(list.__iter__(self)):
+            if i == 2:
+                raise KeyboardInterrupt
+            yield word
+
+
+def test_an_interrupted_word2vec_write_leaves_the_old_file(tmp_path, table):
+    path = tmp_path / "v.txt"
+    write_word2vec(path, WORDS, table)
+    before = path.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        write_word2vec(path, BreaksAfterTwo(WORDS), table * 2)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["v.txt"]

@@ -2,7 +2,7 @@ import numpy
 import pytest
 
 from spacy_wv.errors import UserError
-from spacy_wv.pipeline.pooling import POOLING_MODES, mix_layers, pool_wordpieces
+from spacy_wv.pooling import POOLING_MODES, mix_layers, pool_wordpieces
 
 # Three words: "a" = pieces 0,1; "b" = no piece (whitespace); "c" = pieces 2,3,4.
 PIECES = numpy.array([[1.0, 4.0], [3.0, 0.0], [2.0, 2.0], [6.0, -2.0], [4.0, 9.0]], dtype="float32")

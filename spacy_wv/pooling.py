@@ -1,14 +1,16 @@
-"""Inference-time pooling of wordpiece vectors into one vector per word (numpy only).
+"""Wordpiece vectors pooled into one vector per word, in numpy: the one implementation
+that the `wv_vectors` component (`pipeline/vectors.py`) and the static vector export
+(`vectors/`) share, where no gradient is needed and speed matters (every step is one
+vectorised numpy call). It sits on the ground floor so that both import it downward.
 
-The trainable, differentiable pooling used while fine-tuning lives in `spacy_wv.layers`;
-this one serves the `wv_vectors` component and the static vector export, where no
-gradient is needed and speed matters: every step is one vectorised numpy call.
+Where a gradient is needed (a listener while training), `layers/subword_pooling.py`
+pools with thinc's own `reduce_*` layers.
 """
 from typing import Optional, Sequence
 
 import numpy
 
-from ..errors import UserError
+from .errors import UserError
 
 POOLING_MODES = ("first", "last", "mean", "max", "first_last")
 
