@@ -18,7 +18,7 @@ vectors table:
   encoder components again where the output was not kept.
 """
 import warnings
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
@@ -58,14 +58,29 @@ def make_wv_vectors(nlp: Language, name: str, pooling: str, layers: List[int], n
 class HooksAfterProcesses:
     """`nlp._multiprocessing_pipe` (what `nlp.pipe(n_process>1)` calls) that puts the
     vector hooks back on the docs coming back from the worker processes as bytes, while
-    a `wv_vectors` component is in the pipeline (their `doc.tensor` holds its vectors)."""
+    a `wv_vectors` component is in the pipeline (their `doc.tensor` holds its vectors).
+
+    The workers are forked with torch at one thread: a child forked from a parent whose
+    OpenMP pool has run hangs at its first parallel region (the encoder's first matrix
+    product), and n workers of one thread each is what n processes should use anyway."""
 
     def __init__(self, nlp: Language):
         self.nlp = nlp
 
     def __call__(self, *args, **kwargs) -> Iterator[Doc]:
+        import torch
+
         active = any(self.nlp.get_pipe_meta(name).factory == "wv_vectors" for name in self.nlp.pipe_names)
-        for doc in type(self.nlp)._multiprocessing_pipe(self.nlp, *args, **kwargs):
+        docs = type(self.nlp)._multiprocessing_pipe(self.nlp, *args, **kwargs)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            first = next(docs, None)  # the workers are forked before the first doc comes back
+        finally:
+            torch.set_num_threads(threads)
+        if first is None:
+            return
+        for doc in chain([first], docs):
             if active and doc.tensor.shape[0] == len(doc):
                 set_vector_hooks(doc)
             yield doc
