@@ -25,7 +25,8 @@ class FastTextSettings:
     window: int = 5
     max_words: Optional[int] = None
     # Hash buckets of the character n-grams. fastText's 2M make a 400 MB subword table at
-    # float16; 200k (floret's range) keeps it at 40 MB for `--subwords`.
+    # float16; 200k keeps it at 40 MB for `--subwords`, with the same scores on the `all`
+    # corpus, in-vocabulary and from n-grams alone (benchmarks/RESULTS.md, "n-gram buckets").
     bucket: int = 200_000
     lang: str = "en"
     workers: int = 0  # 0: all cores
