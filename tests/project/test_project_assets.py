@@ -3,6 +3,7 @@ an asset, each asset's md5 is that of the file here, URLs are pinned, and a chec
 without the data is told what to fetch (scripts/project_assets.py, the Makefile's check)."""
 import importlib.util
 import re
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -126,16 +127,21 @@ def test_a_checkout_without_the_data_is_told_what_to_fetch(tmp_path):
     assert project_assets.main(["missing", "--workflow", "demo", "--vars.data", str(tmp_path / "none")]) == 1
 
 
+# Under `make test` the suite runs inside make: a sub-make would inherit its flags and
+# print "Entering directory" lines around the recipe.
+TOP_LEVEL_MAKE = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
 def test_make_demo_fetches_only_when_files_are_missing(tmp_path):
     # -n prints the recipe; -o keeps make from (re)building the venv.
     out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo", f"DATA={tmp_path}"], cwd=REPO,
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+                         capture_output=True, text=True, check=True, env=TOP_LEVEL_MAKE).stdout.splitlines()
     check, run = out
     assert check.endswith(f"scripts/project_assets.py missing --workflow demo --vars.data {tmp_path} "
                           f"|| .venv/bin/python -m spacy project assets . --vars.data {tmp_path}")
     assert run.endswith(f"spacy project run demo . --vars.data {tmp_path}")
     # Without DATA: ../shared/data where it exists (here), read in place.
     default = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo"], cwd=REPO,
-                             capture_output=True, text=True, check=True).stdout
+                             capture_output=True, text=True, check=True, env=TOP_LEVEL_MAKE).stdout
     assert default.count("--vars.data ../shared/data") == 3
