@@ -15,6 +15,13 @@ REPO = Path(__file__).resolve().parents[2]
 STEPS = 12
 
 
+def _pipelines_dir(tmp_path_factory) -> Path:
+    """One folder per session for the tiny pipelines and their data slices."""
+    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
+    base.mkdir(exist_ok=True)
+    return base
+
+
 def _train(base: Path, name: str, config: str, encoder_dir: Path, train_path: Path, dev_path: Path,
            overrides: Optional[dict] = None) -> Path:
     out = base / name
@@ -63,8 +70,7 @@ def _conll_slices(base: Path, data_dir: Path) -> Tuple[Path, Path]:
 
 
 def tiny_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, name: str = "ner") -> Path:
-    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
-    base.mkdir(exist_ok=True)
+    base = _pipelines_dir(tmp_path_factory)
     return _train(base, name, "ner.cfg", encoder_dir, *_conll_slices(base, data_dir))
 
 
@@ -75,8 +81,7 @@ def tiny_fasttext_vectors(tmp_path_factory, text_file: Path) -> Path:
 
     from spacy_wv.vectors.fasttext import FastTextSettings, train_fasttext
 
-    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
-    base.mkdir(exist_ok=True)
+    base = _pipelines_dir(tmp_path_factory)
     out = base / "fasttext_vectors"
     if not out.exists():
         train_fasttext([text_file], base / "fasttext.txt", FastTextSettings(dim=16, epochs=1, workers=1))
@@ -89,8 +94,7 @@ def tiny_fasttext_vectors(tmp_path_factory, text_file: Path) -> Path:
 def tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, encoder_dir, vectors_dir, name: str = "ner_stacked") -> Path:
     """configs/ner_stacked.cfg with static vectors: CNN + fastText + frozen encoder features.
     One pipeline per `name`: give each encoder its own."""
-    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
-    base.mkdir(exist_ok=True)
+    base = _pipelines_dir(tmp_path_factory)
     return _train(base, name, "ner_stacked.cfg", encoder_dir, *_conll_slices(base, data_dir), overrides={
         "paths.vectors": str(vectors_dir), "components.tok2vec.model.embed.include_static_vectors": True,
     })
@@ -106,13 +110,11 @@ def sst2_slices(base: Path, data_dir: Path) -> Tuple[Path, Path]:
 
 
 def tiny_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir) -> Path:
-    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
-    base.mkdir(exist_ok=True)
+    base = _pipelines_dir(tmp_path_factory)
     return _train(base, "textcat", "textcat.cfg", encoder_dir, *sst2_slices(base, data_dir))
 
 
 def tiny_stacked_textcat_pipeline(tmp_path_factory, data_dir, encoder_dir, name: str = "textcat_stacked") -> Path:
     """configs/textcat_stacked.cfg (CNN + frozen encoder features) on the SST-2 slice."""
-    base = tmp_path_factory.getbasetemp() / "tiny_pipelines"
-    base.mkdir(exist_ok=True)
+    base = _pipelines_dir(tmp_path_factory)
     return _train(base, name, "textcat_stacked.cfg", encoder_dir, *sst2_slices(base, data_dir))
