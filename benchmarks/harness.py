@@ -267,12 +267,13 @@ def _mean(values: List[float]) -> Optional[float]:
 
 def spec(task: str, system: str, paths: Dict[str, Path], spent: Dict[str, float], seed: int = 0,
          encoder: Optional[Path] = None, vectors: Optional[Path] = None, overrides: Optional[dict] = None,
-         variant: str = "", infer: bool = True) -> dict:
-    """One run, as JSON-ready data."""
+         variant: str = "", infer: bool = True, save_to: Optional[Path] = None) -> dict:
+    """One run, as JSON-ready data. `save_to`: keep the trained pipeline in that folder
+    (for benchmarks/inference_speed.py, timed later on an idle machine)."""
     return {"task": task, "system": system, "variant": variant, "seed": seed, "train": str(paths["train"]),
             "dev": str(paths["dev"]), "encoder": None if encoder is None else str(encoder),
             "vectors": None if vectors is None else str(vectors), "budget": spent, "overrides": overrides or {},
-            "infer": infer}
+            "infer": infer, "save_to": None if save_to is None else str(save_to)}
 
 
 def run_one(run: dict) -> dict:
@@ -315,6 +316,9 @@ def run_one(run: dict) -> dict:
            **timing, "infer_words_s": None,
            "cache_mb": round(sum(c.n_bytes for c in caches) / 2**20, 1) if caches else None,
            "threads": torch.get_num_threads()}
+    if run.get("save_to"):
+        Path(run["save_to"]).mkdir(parents=True, exist_ok=True)
+        nlp.to_disk(run["save_to"])
     if run.get("infer", True):
         with tempfile.TemporaryDirectory() as tmp:
             nlp.to_disk(tmp)

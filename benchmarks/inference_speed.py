@@ -24,29 +24,12 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import harness  # noqa: E402
-# Loading a pipeline with one of these runs its encoder in int8.
-INT8_OVERRIDES = {
-    "transformer": {"components": {"transformer": {"model": {"quantize": "int8"}}}},
-    "tok2vec": {"components": {"tok2vec": {"model": {"features": {"quantize": "int8"}}}}},
-}
-
-
-def int8_override(path: str) -> Optional[dict]:
-    """The config override that loads the pipeline at `path` with its encoder in int8, or
-    None (a pipeline without one); read from its config, without loading it."""
-    from spacy.util import load_config
-
-    components = load_config(Path(path) / "config.cfg", interpolate=False)["components"]
-    if "transformer" in components:
-        return INT8_OVERRIDES["transformer"]
-    if "features" in components.get("tok2vec", {}).get("model", {}):
-        return INT8_OVERRIDES["tok2vec"]
-    return None
+from spacy_wv.quantized_pipeline import int8_override  # noqa: E402
 
 
 def task_of(nlp) -> str:

@@ -42,6 +42,7 @@ KINDS: Dict[str, str] = {
     "vectors": "vectors made by `spacy_wv vectors export`",
     "report": "a report made by `spacy_wv report`",
     "evaluation": "results made by `spacy_wv vectors evaluate`",
+    "int8": "an int8 pipeline made by `spacy_wv quantize`",
 }
 LOCK_SUFFIX = ".spacy_wv-lock"
 TEMP_INFIX = ".tmp-"

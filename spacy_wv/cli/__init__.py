@@ -14,7 +14,7 @@ from ..errors import UserError, fail_line  # noqa: E402
 from ._app import app, vectors_app  # noqa: E402
 
 # Each module registers its commands on `app` (or `vectors_app`) when imported.
-from . import tokenizer, encode, pretrain, convert, vectors, fasttext, report  # noqa: F401,E402
+from . import tokenizer, encode, pretrain, convert, vectors, fasttext, report, quantize  # noqa: F401,E402
 
 
 def _interrupt(signum, frame):

@@ -3,13 +3,9 @@ batched results are those of one text at a time, on real dev sentences."""
 import pytest
 import spacy
 
+from spacy_wv.quantized_pipeline import int8_override
 from tests.project.tiny_pipelines import (tiny_fasttext_vectors, tiny_ner_pipeline, tiny_stacked_ner_pipeline,
                                           tiny_textcat_pipeline)
-
-INT8 = {
-    "transformer": {"components": {"transformer": {"model": {"quantize": "int8"}}}},
-    "tok2vec": {"components": {"tok2vec": {"model": {"features": {"quantize": "int8"}}}}},
-}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +22,7 @@ def sst2_sentences(data_dir):
 
 
 def load_int8(path):
-    return spacy.load(path, config=INT8["transformer" if (path / "transformer").is_dir() else "tok2vec"])
+    return spacy.load(path, config=int8_override(path))
 
 
 def entities(doc):

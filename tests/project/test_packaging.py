@@ -4,10 +4,11 @@ trained from gone: the fine-tuned NER (ner.cfg), and the stacked configs as the 
 ships them (ner_stacked.cfg with fastText, textcat_stacked.cfg) on the default encoder
 family, a ModernBERT pretrained by `spacy_wv pretrain`."""
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+
+from spacy_wv.quantized_pipeline import write_quantized_copy
 
 from ..packaging import package
 from .tiny_pipelines import tiny_fasttext_vectors, tiny_ner_pipeline, tiny_stacked_ner_pipeline, tiny_stacked_textcat_pipeline
@@ -16,22 +17,9 @@ PACKAGE = "wv_ner_tiny"
 STACKED_PACKAGE = "wv_ner_stacked_tiny"
 TEXTCAT_PACKAGE = "wv_textcat_stacked_tiny"
 
-# The two NER packages run their encoder in int8: quantizing happens when a pipeline
-# loads, so setting it in a trained pipeline's config is all that packaging int8 takes.
-QUANTIZE_SETTING = {PACKAGE: ("transformer", "model"), STACKED_PACKAGE: ("tok2vec", "model", "features")}
-
-
-def int8_copy(pipeline: Path, out: Path, component_path) -> Path:
-    from spacy.util import load_config
-
-    shutil.copytree(pipeline, out)
-    config = load_config(out / "config.cfg", interpolate=False)
-    section = config["components"]
-    for key in component_path:
-        section = section[key]
-    section["quantize"] = "int8"
-    config.to_disk(out / "config.cfg")
-    return out
+# The two NER packages run their encoder in int8, copied as the workflows' package steps
+# copy them (`spacy_wv quantize`).
+INT8_PACKAGES = (PACKAGE, STACKED_PACKAGE)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +31,7 @@ def pipelines(tmp_path_factory, data_dir, tiny_encoder_dir, tiny_modernbert_dir,
                STACKED_PACKAGE: tiny_stacked_ner_pipeline(tmp_path_factory, data_dir, tiny_modernbert_dir, vectors),
                TEXTCAT_PACKAGE: tiny_stacked_textcat_pipeline(tmp_path_factory, data_dir, tiny_modernbert_dir)}
     copies = tmp_path_factory.mktemp("int8")
-    return {name: int8_copy(path, copies / name, QUANTIZE_SETTING[name]) if name in QUANTIZE_SETTING else path
+    return {name: write_quantized_copy(path, copies / name) if name in INT8_PACKAGES else path
             for name, path in trained.items()}
 
 
