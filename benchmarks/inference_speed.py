@@ -11,7 +11,9 @@ fine-tuned transformer). Every (pipeline, precision, threads) runs in a fresh pr
 load from disk (no feature cache), `torch.set_num_threads`, the dev score of the task the
 pipeline has (NER F1 or textcat accuracy), then words/s of `nlp.pipe` over the dev texts
 as the `.spacy` file holds them (CoNLL: 10 sentences a doc), the median of --repeats
-passes, and for NER also with one sentence a doc; the process's peak RSS. `--profile`
+passes, and for NER also with one sentence a doc; the process's peak RSS (the parent's
+only, with `--processes`). `--processes 2` adds rows of `nlp.pipe(n_process=2)`, each
+worker on one torch thread. `--profile`
 adds where one pass's time goes: torch operators by group, and the rest (spaCy, numpy,
 Python) as the remainder. Run it on an idle machine: two jobs on two cores slow each
 other 2-3x.
@@ -36,11 +38,11 @@ def task_of(nlp) -> str:
     return "ner" if "ner" in nlp.pipe_names else "textcat"
 
 
-def words_per_s(nlp, texts: List[str], n_words: int, repeats: int) -> float:
+def words_per_s(nlp, texts: List[str], n_words: int, repeats: int, n_process: int = 1) -> float:
     speeds = []
     for _ in range(repeats):
         started = time.perf_counter()
-        for _ in nlp.pipe(texts, batch_size=64):
+        for _ in nlp.pipe(texts, batch_size=64, n_process=n_process):
             pass
         speeds.append(n_words / (time.perf_counter() - started))
     return statistics.median(speeds)
@@ -67,12 +69,13 @@ def measure(spec: dict) -> dict:
     texts = [doc.text for doc in docs]
     n_words = sum(len(doc) for doc in docs)
     nlp.pipe(texts[:8])  # warm-up
-    row = {"name": spec["name"], "precision": spec["precision"], "threads": spec["threads"], "task": task,
-           "score": round(100 * score, 2), "words_per_s": round(words_per_s(nlp, texts, n_words, spec["repeats"])),
-           "load_s": round(load_s, 1)}
+    n_process = spec.get("processes", 1)
+    row = {"name": spec["name"], "precision": spec["precision"], "threads": spec["threads"], "processes": n_process,
+           "task": task, "score": round(100 * score, 2),
+           "words_per_s": round(words_per_s(nlp, texts, n_words, spec["repeats"], n_process)), "load_s": round(load_s, 1)}
     if task == "ner":
         sentences = [sent.text for doc in docs for sent in doc.sents]
-        row["sentence_words_per_s"] = round(words_per_s(nlp, sentences, n_words, spec["repeats"]))
+        row["sentence_words_per_s"] = round(words_per_s(nlp, sentences, n_words, spec["repeats"], n_process))
     row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if spec.get("profile"):
         row["profile_ms"] = profile(nlp, texts)
@@ -100,13 +103,14 @@ def profile(nlp, texts: List[str]) -> Dict[str, float]:
 
 
 def print_table(rows: List[dict]) -> None:
-    fp32 = {(r["name"], r["threads"]): r for r in rows if r["precision"] == "fp32"}
+    fp32 = {(r["name"], r["threads"], r.get("processes", 1)): r for r in rows if r["precision"] == "fp32"}
     table = []
     for r in rows:
-        base = fp32.get((r["name"], r["threads"]))
+        base = fp32.get((r["name"], r["threads"], r.get("processes", 1)))
         speedup = f"{r['words_per_s'] / base['words_per_s']:.2f}x" if base and r is not base else "-"
         delta = f"{r['score'] - base['score']:+.2f}" if base and r is not base else "-"
-        table.append((r["name"], r["precision"], r["threads"], r["task"], f"{r['score']:.2f}", delta,
+        threads = f"{r.get('processes', 1)} x {r['threads']}" if r.get("processes", 1) > 1 else r["threads"]
+        table.append((r["name"], r["precision"], threads, r["task"], f"{r['score']:.2f}", delta,
                       f"{r['words_per_s']:,}", speedup, f"{r['sentence_words_per_s']:,}" if "sentence_words_per_s" in r else "-",
                       f"{r['peak_rss_mb']:,}"))
     print(harness.markdown_table(("pipeline", "precision", "threads", "task", "dev score", "vs fp32", "words/s", "vs fp32",
@@ -123,6 +127,8 @@ def main() -> None:
     parser.add_argument("--ner-dev", type=Path, help="CoNLL-2003 dev .spacy")
     parser.add_argument("--textcat-dev", type=Path, help="SST-2 dev .spacy")
     parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="also nlp.pipe(n_process=N), each process on one thread (the 'N x 1' rows)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--precisions", default="fp32,int8")
     parser.add_argument("--profile", action="store_true", help="also profile one pass of every run")
@@ -139,10 +145,11 @@ def main() -> None:
         if not Path(path).is_dir():
             sys.exit(f"Pipeline directory not found: {path} (give --pipeline NAME=DIR)")
         for precision in args.precisions.split(","):
-            for threads in (int(t) for t in args.threads.split(",")):
-                spec = {"name": name, "path": path, "precision": precision, "threads": threads, "dev": dev,
-                        "repeats": args.repeats, "profile": args.profile}
-                row = harness.run_isolated(spec, Path(__file__).resolve(), f"{name} {precision} {threads}")
+            setups = [(int(t), 1) for t in args.threads.split(",")] + ([(1, args.processes)] if args.processes > 1 else [])
+            for threads, processes in setups:
+                spec = {"name": name, "path": path, "precision": precision, "threads": threads, "processes": processes,
+                        "dev": dev, "repeats": args.repeats, "profile": args.profile and processes == 1}
+                row = harness.run_isolated(spec, Path(__file__).resolve(), f"{name} {precision} {threads} {processes}")
                 if row:
                     rows.append(row)
                     print(json.dumps(row), flush=True)

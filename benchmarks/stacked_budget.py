@@ -44,6 +44,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=None, help="Budget per run (default: 7 for NER, 4 for SST-2)")
     parser.add_argument("--steps", type=int, default=0, help="Equal steps instead of equal wall clock")
     parser.add_argument("--train-docs", type=int, default=None, help="Use only this many training docs")
+    parser.add_argument("--save-dir", type=Path, default=None,
+                        help="Keep each trained pipeline here (DIR/TASK-SYSTEM-sSEED, for inference_speed.py)")
     harness.add_run_arguments(parser)
     args = parser.parse_args()
 
@@ -56,7 +58,8 @@ def main() -> None:
             paths = harness.convert(task, args.data_dir, folder, args.train_docs, args.dev_docs)
             minutes = args.minutes if args.minutes is not None else harness.TASKS[task].minutes
             runs += [harness.spec(task, system, paths, harness.chosen_budget(minutes, args.steps), seed,
-                                  args.encoder, args.vectors)
+                                  args.encoder, args.vectors,
+                                  save_to=args.save_dir / f"{task}-{system}-s{seed}" if args.save_dir else None)
                      for seed in harness.seeds(args.seeds) for system in systems]
         return runs
 
