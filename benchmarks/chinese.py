@@ -9,7 +9,9 @@ segmented the same way (jieba), with coverage.
     python benchmarks/chinese.py --table-from rows.jsonl     # the task table of saved rows
 
 Tasks `weibo-named`, `weibo-all` and `tnews`, systems `cnn` (zh_*_baseline.cfg),
-`stacked` and `finetuned` (`cnn-baseline` and `fine-tuned` are still accepted) of
+`stacked` and `finetuned` (`cnn-baseline` and `fine-tuned` are still accepted), and for
+TNEWS only `bow` (zh_textcat_bow.cfg, spaCy's bag-of-words textcat on characters) and
+`ensemble` (zh_textcat_ensemble.cfg, it with the stacked tok2vec) of
 benchmarks/harness.py: each (task, seed, system) runs in a subprocess of its own,
 training in spaCy's loop until `--budget-minutes` of updates are spent (`--steps`: that
 many updates instead), the stack's one-off feature encoding inside the budget. Before
@@ -45,6 +47,7 @@ from spacy_wv.vectors.tables import StaticVectors
 
 TASKS = ("weibo-named", "weibo-all", "tnews")
 SYSTEMS = ("cnn", "stacked", "finetuned")
+TEXTCAT_SYSTEMS = ("bow", "ensemble")  # TNEWS only; not in the default list
 ALIASES = {"cnn-baseline": "cnn", "fine-tuned": "finetuned"}  # this script's names before the harness
 
 
@@ -123,7 +126,8 @@ def main() -> None:
     parser.add_argument("--encoder", type=Path, help="Chinese encoder dir (spacy_wv pretrain output)")
     parser.add_argument("--budget-minutes", type=float, default=10.0, help="Training wall clock per system and task")
     parser.add_argument("--tasks", default=",".join(TASKS), help="Comma-separated; empty: vectors only")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="cnn, stacked (CNN + frozen encoder features), finetuned")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="cnn, stacked (CNN + frozen encoder features), finetuned; for tnews also bow, ensemble")
     parser.add_argument("--steps", type=int, default=None, help="Train every system this many steps: equal steps")
     parser.add_argument("--train-docs", type=int, default=None, help="Use only this many training docs (smoke runs)")
     parser.add_argument("--vectors-mb", type=float, default=20.0, help="MB of zh_text for all three vector methods (0: skip)")
@@ -135,9 +139,11 @@ def main() -> None:
     tasks = [t for t in args.tasks.split(",") if t]
     systems = [ALIASES.get(s, s) for s in args.systems.split(",")]
 
-    unknown = [s for s in systems if s not in SYSTEMS] + [t for t in tasks if t not in TASKS]
+    known = SYSTEMS + TEXTCAT_SYSTEMS
+    unknown = [s for s in systems if s not in known] + [t for t in tasks if t not in TASKS]
     if unknown:
-        raise SystemExit(f"Unknown system or task: {unknown}; systems {list(SYSTEMS)}, tasks {list(TASKS)}")
+        raise SystemExit(f"Unknown system or task: {unknown}; systems {list(known)}, tasks {list(TASKS)}")
+    harness.check_pairs(tasks, systems)
     if not args.table_from and not (args.encoder and (args.encoder / "config.json").is_file()):
         raise SystemExit(f"Not an encoder directory (no config.json): {args.encoder}")
 

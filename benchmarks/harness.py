@@ -5,9 +5,11 @@ list of runs over it (ner_budget, stacked_budget, chinese, ablations, encoder_qu
 - A **task** is a labelled data set (train and dev files under the data folder), its
   kind (`ner` or `textcat`: the config family and the dev metric, NER F1 or textcat
   accuracy) and its language (Chinese tasks use `configs/zh_*.cfg`).
-- A **system** is a config (`{kind}_baseline`, `{kind}_stacked` or `{kind}`) and what it
-  is given: the encoder, static vectors, or the stacked config cut to its frozen
-  features alone (`probe`).
+- A **system** is a config (`{kind}_baseline`, `{kind}_stacked` or `{kind}`; for
+  textcat also `textcat_bow`, spaCy's bag-of-words classifier, and `textcat_ensemble`,
+  spaCy's ensemble of it with the stacked tok2vec) and what it is given: the encoder,
+  static vectors, or the stacked config cut to its frozen features alone (`probe`).
+  A system for one kind of task only (`bow`, `ensemble`: textcat) refuses the others.
 - A **run** is (task, system, variant, seed, budget, overrides): `spec()` builds it.
   The budget is chosen explicitly, `budget(seconds=...)` or `budget(steps=...)`.
 - `run_one` trains one run in this process in spaCy's own loop (`train_while_improving`)
@@ -39,7 +41,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO.parent / "shared" / "data"
@@ -77,6 +79,7 @@ class System:
     encoder: bool  # given --paths.encoder
     vectors: bool  # given --paths.vectors, with the CNN's static-vector features on
     features_only: bool = False  # the stacked config's tok2vec cut to its encoder features
+    kinds: Tuple[str, ...] = ("ner", "textcat")  # the task kinds it has a config for
 
 
 SYSTEMS = {
@@ -84,6 +87,11 @@ SYSTEMS = {
     "cnn+ft": System("_baseline", False, True),
     "stacked": System("_stacked", True, False),
     "stacked+ft": System("_stacked", True, True),
+    # spaCy's bag-of-words textcat (TextCatBOW), and its ensemble (TextCatEnsemble) with the
+    # stacked tok2vec (CNN + frozen encoder features; +ft: with the CNN's static vectors).
+    "bow": System("_bow", False, False, kinds=("textcat",)),
+    "ensemble": System("_ensemble", True, False, kinds=("textcat",)),
+    "ensemble+ft": System("_ensemble", True, True, kinds=("textcat",)),
     "finetuned": System("", True, False),
     # encoder_quality.py's probe: the encoder's frozen features alone (no CNN, no static
     # vectors, no wv_vectors) under the task's head.
@@ -92,23 +100,32 @@ SYSTEMS = {
 
 
 def config_path(task: str, system: str) -> Path:
+    check_pairs([task], [system])
     t = TASKS[task]
     return REPO / "configs" / f"{'zh_' if t.lang == 'zh' else ''}{t.kind}{SYSTEMS[system].suffix}.cfg"
 
 
 def check_names(tasks: Iterable[str], systems: Iterable[str]) -> None:
+    """Known tasks and systems, each system with a config for each task's kind, or SystemExit."""
+    tasks, systems = list(tasks), list(systems)
     unknown = [s for s in systems if s not in SYSTEMS] + [t for t in tasks if t not in TASKS]
     if unknown:
         raise SystemExit(f"Unknown system or task: {unknown}; systems {list(SYSTEMS)}, tasks {list(TASKS)}")
+    check_pairs(tasks, systems)
 
 
-def check_inputs(systems: Iterable[str], encoder: Optional[Path], vectors: Optional[Path]) -> None:
-    """The encoder and vectors directories that the systems need, or SystemExit."""
-    systems = list(systems)
-    if any(SYSTEMS[s].encoder for s in systems) and not (encoder and (Path(encoder) / "config.json").is_file()):
-        raise SystemExit(f"--encoder must be an encoder directory (config.json): {encoder}")
-    if any(SYSTEMS[s].vectors for s in systems) and not (vectors and Path(vectors).is_dir()):
-        raise SystemExit(f"--vectors must be a spaCy vectors directory (spacy init vectors): {vectors}")
+def check_pairs(tasks: Iterable[str], systems: Iterable[str]) -> None:
+    """SystemExit if a system has no config for a task's kind (bow and ensemble: textcat only)."""
+    tasks = list(dict.fromkeys(tasks))
+    refused = []
+    for s in dict.fromkeys(systems):
+        kinds = SYSTEMS[s].kinds
+        bad = [f"{t} ({TASKS[t].kind})" for t in tasks if TASKS[t].kind not in kinds]
+        if bad:
+            fits = [name for name, task in TASKS.items() if task.kind in kinds]
+            refused.append(f"system {s} is for {'/'.join(kinds)} tasks only ({', '.join(fits)}), not {', '.join(bad)}")
+    if refused:
+        raise SystemExit("; ".join(refused))
 
 
 def budget(seconds: Optional[float] = None, steps: Optional[int] = None) -> Dict[str, float]:

@@ -3,8 +3,10 @@
 Systems (benchmarks/harness.py): `cnn` (ner_baseline / textcat_baseline), `cnn+ft` (the
 same with same-corpus fastText vectors), `stacked` (ner_stacked / textcat_stacked: CNN +
 frozen encoder features), `stacked+ft`, and `finetuned` (ner / textcat: the whole encoder
-fine-tuned, for reference). Tasks: CoNLL-2003, WNUT-17 and WikiANN NER (dev F1) and
-SST-2 (dev accuracy).
+fine-tuned, for reference); for SST-2 only also `bow` (textcat_bow: spaCy's bag-of-words
+textcat), `ensemble` and `ensemble+ft` (textcat_ensemble: spaCy's ensemble of it with the
+stacked tok2vec). Tasks: CoNLL-2003, WNUT-17 and WikiANN NER (dev F1) and SST-2 (dev
+accuracy).
 
 Every (task, seed, system) is one harness run in a subprocess of its own: spaCy's loop
 until the budget's seconds are spent (or `--steps` are done), warm-up over the first
@@ -16,6 +18,8 @@ words/s of the pipeline reloaded from disk (see benchmarks/harness.py).
         --tasks conll,sst2 --seeds 0,1,2
     python benchmarks/stacked_budget.py --encoder training/demo/encoder --vectors DIR \
         --tasks conll --minutes 0.5 --train-docs 50 --dev-docs 50     # smoke run
+    python benchmarks/stacked_budget.py --encoder training/encoder --vectors training/fasttext_vectors \
+        --tasks sst2 --systems cnn+ft,bow,stacked+ft,ensemble+ft --seeds 0,1,2   # the textcat-only systems
     python benchmarks/stacked_budget.py --table-from rows1.jsonl rows2.jsonl   # one table from saved rows
 
 Threads follow OMP_NUM_THREADS / torch's default. The table gives mean ± standard
@@ -40,7 +44,8 @@ def main() -> None:
     parser.add_argument("--encoder", type=Path, help="Pretrained encoder dir (for stacked and finetuned)")
     parser.add_argument("--vectors", type=Path, help="spaCy vectors dir (for the +ft systems)")
     parser.add_argument("--tasks", default="conll,sst2")
-    parser.add_argument("--systems", default="cnn,cnn+ft,stacked,stacked+ft,finetuned")
+    parser.add_argument("--systems", default="cnn,cnn+ft,stacked,stacked+ft,finetuned",
+                        help="Also bow, ensemble, ensemble+ft (textcat tasks only)")
     parser.add_argument("--minutes", type=float, default=None, help="Budget per run (default: 7 for NER, 4 for SST-2)")
     parser.add_argument("--steps", type=int, default=0, help="Equal steps instead of equal wall clock")
     parser.add_argument("--train-docs", type=int, default=None, help="Use only this many training docs")

@@ -35,6 +35,10 @@ For word tokens set [nlp.tokenizer] segmenter = "jieba" (pip install jieba)."""
 ZH_FASTTEXT = ("# Static vectors (e.g. same-corpus fastText from `python -m spacy_wv vectors fasttext`):",
                "# Static vectors (characters, e.g. same-corpus fastText from\n"
                "# `python -m spacy_wv vectors fasttext OUT zh_text --lang zh`):")
+# The bag-of-words classifier's "words" are the tokens: characters here.
+ZH_BOW = ("# hashed unigram counts (ngram_size = 1) in a sparse linear layer, softmax over the labels.",
+          "# hashed unigram counts (ngram_size = 1: single characters here, as the tokens are;\n"
+          "# 2 adds character bigrams) in a sparse linear layer, softmax over the labels.")
 
 
 @dataclass
@@ -64,6 +68,8 @@ DERIVED: Dict[str, Derived] = {
     "zh_textcat_baseline.cfg": _pipeline("textcat_baseline.cfg"),
     "zh_ner_stacked.cfg": _pipeline("ner_stacked.cfg", [ZH_FASTTEXT]),
     "zh_textcat_stacked.cfg": _pipeline("textcat_stacked.cfg", [ZH_FASTTEXT]),
+    "zh_textcat_bow.cfg": _pipeline("textcat_bow.cfg", [ZH_BOW]),
+    "zh_textcat_ensemble.cfg": _pipeline("textcat_ensemble.cfg", [ZH_FASTTEXT]),
     "pretrain_mlm_zh.cfg": Derived(
         "pretrain_mlm.cfg",
         """\

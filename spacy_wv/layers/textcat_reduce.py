@@ -5,6 +5,10 @@ so one empty text in a batch (`nlp.pipe(["", "great movie"])`) crashed the whole
 while spaCy's `textcat` gives a batch of only empty texts 0 for every label. Here an
 empty doc reduces one row of zeros, and its scores are then set to 0: the same cats as
 `nlp("")`, in any batch.
+
+`spacy_wv.TextCatEmptyDocs.v1` gives any other text classifier (spaCy's bag-of-words
+`spacy.TextCatBOW.v3`, its `spacy.TextCatEnsemble.v2`) the same scores for empty docs:
+those do not crash on one, but score it by their biases (the label prior), unlike `nlp("")`.
 """
 from typing import Callable, List, Optional, Tuple
 
@@ -30,11 +34,27 @@ def TextCatReduce(
     padded = chain(tok2vec, Model("one_row_for_empty_docs", _one_row_for_empty_docs, dims={"nI": width, "nO": width}))
     classifier = build_reduce_text_classifier(padded, exclusive_classes, use_reduce_first, use_reduce_last,
                                               use_reduce_max, use_reduce_mean, nO)
+    return _empty_docs_score_zero("textcat_reduce", classifier, tok2vec)
+
+
+@registry.architectures("spacy_wv.TextCatEmptyDocs.v1")
+def TextCatEmptyDocs(classifier: Model[List[Doc], Floats2d]) -> Model[List[Doc], Floats2d]:
+    """`classifier` (any text classifier), with the scores of empty docs set to 0 in any
+    batch, as spaCy's textcat gives `nlp("")`; their gradients are 0 too."""
+    return _empty_docs_score_zero("textcat_empty_docs", classifier,
+                                  classifier.get_ref("tok2vec") if classifier.has_ref("tok2vec") else None)
+
+
+def _empty_docs_score_zero(name: str, classifier: Model, tok2vec: Optional[Model]) -> Model:
     # The textcat component reads the output layer through these refs and attrs.
-    return Model("textcat_reduce", _zero_scores_of_empty_docs, init=_init, layers=[classifier],
-                 dims={"nO": classifier.maybe_get_dim("nO")},
-                 attrs={**classifier.attrs, "resize_output": _resize_output},
-                 refs={"output_layer": classifier.get_ref("output_layer"), "tok2vec": tok2vec})
+    attrs = dict(classifier.attrs)
+    if "resize_output" in classifier.attrs:
+        attrs["resize_output"] = _resize_output
+    refs = {"output_layer": classifier.get_ref("output_layer")}
+    if tok2vec is not None:
+        refs["tok2vec"] = tok2vec
+    return Model(name, _zero_scores_of_empty_docs, init=_init, layers=[classifier],
+                 dims={"nO": classifier.maybe_get_dim("nO")}, attrs=attrs, refs=refs)
 
 
 def _resize_output(model: Model, new_nO: int) -> Model:

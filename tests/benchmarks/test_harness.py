@@ -2,6 +2,7 @@
 against `statistics`, its learning-rate schedule against spaCy's, and every script that
 runs over it still answering its command line."""
 import importlib
+import re
 import statistics
 import sys
 from itertools import islice
@@ -163,3 +164,52 @@ def test_saved_encoder_rows_print_their_table(monkeypatch, capsys):
     first = rows[0]
     assert f"| {first['name']} |" in table
     assert harness.format_mean_sd([100 * score for score in first["ner"]]) in table
+
+
+@pytest.fixture(scope="module")
+def sst2_slice(data_dir, tmp_path_factory):
+    return harness.convert("sst2", data_dir, tmp_path_factory.mktemp("sst2"), train_docs=64, dev_docs=16)
+
+
+def test_bow_and_ensemble_systems_are_their_textcat_configs(sst2_slice, tiny_encoder_dir, tmp_path):
+    train, dev = sst2_slice["train"], sst2_slice["dev"]
+    bow = harness.system_config("sst2", "bow", train, dev, str(tiny_encoder_dir), str(tmp_path), seed=3)
+    assert harness.config_path("sst2", "bow") == REPO / "configs" / "textcat_bow.cfg"
+    assert bow["nlp"]["pipeline"] == ["textcat"] and bow["system"]["seed"] == 3
+    assert bow["components"]["textcat"]["model"]["classifier"]["@architectures"] == "spacy.TextCatBOW.v3"
+    assert bow["paths"]["vectors"] is None and "encoder" not in bow["paths"]  # given neither
+    for system, vectors in (("ensemble", False), ("ensemble+ft", True)):
+        config = harness.system_config("sst2", system, train, dev, str(tiny_encoder_dir), str(tmp_path))
+        assert harness.config_path("sst2", system) == REPO / "configs" / "textcat_ensemble.cfg"
+        assert config["components"]["textcat"]["model"]["classifier"]["@architectures"] == "spacy.TextCatEnsemble.v2"
+        assert config["paths"]["encoder"] == str(tiny_encoder_dir)
+        assert config["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"] is vectors
+        assert config["paths"]["vectors"] == (str(tmp_path) if vectors else None)
+    assert harness.config_path("tnews", "bow") == REPO / "configs" / "zh_textcat_bow.cfg"
+    assert harness.config_path("tnews", "ensemble") == REPO / "configs" / "zh_textcat_ensemble.cfg"
+
+
+def test_bow_runs_in_the_harness(sst2_slice):
+    row = harness.run_one(harness.spec("sst2", "bow", sst2_slice, harness.budget(steps=3)))
+    assert row["steps"] == 3 and 0 <= row["score"] <= 1 and row["infer_words_s"] > 0 and row["cache_mb"] is None
+
+
+@pytest.mark.parametrize("system", ["bow", "ensemble", "ensemble+ft"])
+def test_textcat_only_systems_refuse_ner_tasks_in_one_line(system, monkeypatch, capsys):
+    import chinese
+    import stacked_budget
+
+    expected = f"system {system} is for textcat tasks only (sst2, tnews), not conll (ner)"
+    with pytest.raises(SystemExit, match=r"^" + re.escape(expected) + "$"):
+        harness.check_names(["sst2", "conll"], ["cnn", system])
+    with pytest.raises(SystemExit, match=re.escape(expected)):
+        harness.config_path("conll", system)
+    for module, argv in ((stacked_budget, ["--tasks", "conll,sst2", "--systems", f"cnn,{system}"]),
+                         (chinese, ["--tasks", "weibo-named,tnews", "--systems", system])):
+        if module is chinese and system == "ensemble+ft":
+            continue  # chinese.py takes no static vectors: not one of its systems
+        monkeypatch.setattr(sys, "argv", [f"{module.__name__}.py", *argv])
+        with pytest.raises(SystemExit) as exit_:
+            module.main()
+        assert "\n" not in str(exit_.value) and f"system {system} is for textcat tasks only" in str(exit_.value)
+        assert "(ner)" in str(exit_.value)

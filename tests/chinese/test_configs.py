@@ -18,7 +18,7 @@ def _derive_zh():
 
 
 PIPELINES = ["zh_ner.cfg", "zh_textcat.cfg", "zh_ner_baseline.cfg", "zh_textcat_baseline.cfg",
-             "zh_ner_stacked.cfg", "zh_textcat_stacked.cfg"]
+             "zh_ner_stacked.cfg", "zh_textcat_stacked.cfg", "zh_textcat_bow.cfg", "zh_textcat_ensemble.cfg"]
 
 
 def test_regenerating_the_chinese_configs_gives_the_checked_in_files():

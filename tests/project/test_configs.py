@@ -16,7 +16,8 @@ import spacy_wv
 from .tiny_pipelines import REPO
 
 CONFIGS = ["ner.cfg", "textcat.cfg", "ner_baseline.cfg", "textcat_baseline.cfg", "ner_stacked.cfg",
-           "textcat_stacked.cfg", "zh_ner_stacked.cfg", "zh_textcat_stacked.cfg"]
+           "textcat_stacked.cfg", "textcat_bow.cfg", "textcat_ensemble.cfg", "zh_ner_stacked.cfg",
+           "zh_textcat_stacked.cfg", "zh_textcat_bow.cfg", "zh_textcat_ensemble.cfg"]
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -27,6 +28,8 @@ def test_config_builds_its_pipeline(name):
     expected = "ner" if base.startswith("ner") else "textcat"
     if "baseline" in name:
         assert nlp.pipe_names == ["tok2vec", expected]
+    elif "bow" in name:  # spaCy's bag-of-words textcat needs no tok2vec
+        assert nlp.pipe_names == [expected]
     else:  # the pipelines users get carry contextual vectors (issue 10)
         first = "transformer" if base in ("ner.cfg", "textcat.cfg") else "tok2vec"
         assert nlp.pipe_names == [first, expected, "wv_vectors"]

@@ -3,17 +3,14 @@ vectors + frozen encoder features) and textcat_stacked.cfg on real CoNLL and SST
 slices, with the default encoder family (a ModernBERT pretrained by `spacy_wv pretrain`),
 the trained pipelines loaded without the encoder directory, and one stacked tok2vec
 shared by ner and textcat."""
-from collections import Counter
-
 import numpy
 import pytest
 import spacy
-from spacy.tokens import DocBin
 from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 
 from ..checks import assert_loss_falls, cosine, spacy_train_losses
-from .tiny_pipelines import (REPO, sst2_slices, tiny_fasttext_vectors, tiny_stacked_ner_pipeline,
+from .tiny_pipelines import (REPO, sst2_slice_accuracy, tiny_fasttext_vectors, tiny_stacked_ner_pipeline,
                              tiny_stacked_textcat_pipeline, train_log)
 
 
@@ -70,13 +67,7 @@ def test_stacked_textcat_learns_its_training_slice(stacked_textcat_dir, data_dir
     classified well above the majority class's share (one Adam step stays near it)."""
     nlp = spacy.load(stacked_textcat_dir)
     assert nlp.pipe_names == ["tok2vec", "textcat", "wv_vectors"]
-    train_path, _ = sst2_slices(tmp_path_factory.getbasetemp() / "tiny_pipelines", data_dir)
-    gold = list(DocBin().from_disk(train_path).get_docs(nlp.vocab))
-    labels = [max(doc.cats, key=doc.cats.get) for doc in gold]
-    majority = max(Counter(labels).values()) / len(labels)
-    predicted = [max(doc.cats, key=doc.cats.get) for doc in nlp.pipe(doc.text for doc in gold)]
-    accuracy = sum(p == g for p, g in zip(predicted, labels)) / len(labels)
-    print(f"majority {majority:.3f} accuracy {accuracy:.3f}")
+    accuracy, majority = sst2_slice_accuracy(nlp, tmp_path_factory, data_dir)
     assert accuracy >= majority + 0.25, f"training-slice accuracy {accuracy:.3f}, majority class {majority:.3f}"
 
 
