@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo all zh-demo zh-all assets-dry test setup clean
+.PHONY: demo all zh-demo zh-all tapt zh-tapt assets-dry test setup clean
 
 $(STAMP): setup.cfg requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run demo . $(PROJECT_VARS)
 
 # The other workflows' files are `extra` assets.
-all zh-demo zh-all: $(STAMP)
+all zh-demo zh-all tapt zh-tapt: $(STAMP)
 	$(BIN)/python scripts/project_assets.py missing --workflow $@ $(PROJECT_VARS) || $(BIN)/python -m spacy project assets . --extra $(PROJECT_VARS)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m spacy project run $@ . $(PROJECT_VARS)
 

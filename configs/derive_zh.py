@@ -1,6 +1,6 @@
 """Writes the Chinese configs from the English ones, so that the two cannot drift.
 
-    python configs/derive_zh.py          # (re)write every configs/zh_*.cfg and pretrain_mlm_zh.cfg
+    python configs/derive_zh.py          # (re)write every configs/zh_*.cfg, pretrain_mlm_zh.cfg and tapt_mlm_zh.cfg
     python configs/derive_zh.py --check  # exit 1 if a checked-in one differs from what this writes
 
 Each Chinese config is its English config with the overrides declared below: the language,
@@ -41,6 +41,11 @@ ZH_BOW = ("# hashed unigram counts (ngram_size = 1) in a sparse linear layer, so
           "# 2 adds character bigrams) in a sparse linear layer, softmax over the labels.")
 
 
+# Chinese whole-word masking in the masked-LM pretraining configs.
+ZH_WWM = ("objective", "segmenter", '"jieba"', (
+    "# Chinese whole-word masking: CJK runs cut into words by jieba, a word's characters masked together.",))
+
+
 @dataclass
 class Derived:
     english: str
@@ -78,8 +83,17 @@ Use a tokenizer trained with --cjk chars (or auto): the pieces are then characte
 the warm start's "pieces" is character word2vec. The recipe is the English budget
 sweep's best, not re-swept on Chinese.""",
         "its measurements are on English text",
-        added=[("objective", "segmenter", '"jieba"', (
-            "# Chinese whole-word masking: CJK runs cut into words by jieba, a word's characters masked together.",))],
+        added=[ZH_WWM],
+    ),
+    "tapt_mlm_zh.cfg": Derived(
+        "tapt_mlm.cfg",
+        """\
+Chinese task-adaptive pretraining: continue the zh-all encoder on a Chinese task's text
+(Weibo posts, TNEWS titles) with whole-word masking over jieba words, as
+pretrain_mlm_zh.cfg pretrains it.""",
+        "its example commands are the English workflow's",
+        {("paths", "init_from"): '"training/zh/encoder"'},
+        added=[ZH_WWM],
     ),
 }
 

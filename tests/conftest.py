@@ -35,6 +35,17 @@ def text_slice(data_dir, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def conll_slice_docbin(data_dir, tmp_path_factory) -> Path:
+    """The first 100 docs of CoNLL-2003 train (10 sentences a doc, about 14k words) as the
+    workflows convert it: a task's labelled .spacy file."""
+    from spacy_wv.corpus.conll import convert_conll
+
+    out = tmp_path_factory.mktemp("conll") / "ner_train.spacy"
+    convert_conll(data_dir / "conll2003" / "eng.train", out, n_sents=10, max_docs=100)
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_tokenizer_dir(text_slice, tmp_path_factory) -> Path:
     """A lowercase WordPiece tokenizer (2k pieces) trained on the text slice, saved as a HF fast tokenizer."""
     from spacy_wv.corpus.tokenizer_training import train_tokenizer

@@ -12,3 +12,6 @@ app.add_typer(vectors_app, name="vectors")
 
 # Lets commands take spaCy-style config overrides (--section.key value) as extra args.
 OVERRIDES_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+# What the commands that read raw text (tokenizer, encode) take as inputs.
+INPUTS_HELP = ("Text files or folders: .txt (blank-line separated documents), .jsonl with a 'text' (or 'sentence') field, "
+               "optionally .gz. Named files may also be .spacy (each doc's text, no labels) or .json (JSON lines, e.g. TNEWS).")

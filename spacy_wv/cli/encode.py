@@ -4,14 +4,14 @@ from typing import List
 import typer
 from wasabi import msg
 
-from ._app import app
+from ._app import INPUTS_HELP, app
 
 
 @app.command("encode")
 def encode_command(
     tokenizer_dir: Path = typer.Argument(..., help="A tokenizer directory (from `python -m spacy_wv tokenizer`, or a model directory)."),
     output_dir: Path = typer.Argument(..., help="Directory to write the token shards to."),
-    inputs: List[Path] = typer.Argument(..., help="Text files or folders: .txt (blank-line separated documents), .jsonl with a 'text' field, optionally .gz."),
+    inputs: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     shard_tokens: int = typer.Option(50_000_000, "--shard-tokens", help="Tokens per shard file."),
     batch_size: int = typer.Option(1000, "--batch-size", help="Documents tokenized together (a batch also stops at about 2M characters)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace token shards made with another tokenizer (never any other directory)."),

@@ -10,7 +10,7 @@ def pretrain_cli(
     ctx: typer.Context,
     config_path: Path = typer.Argument(..., help="Pretraining config (.cfg), e.g. configs/pretrain_mlm.cfg"),
     output_dir: Path = typer.Argument(..., help="Output: a Hugging Face model dir, plus trainer_state/ for resuming"),
-    allow_config_change: bool = typer.Option(False, "--allow-config-change", help="Resume even if the config differs from the checkpoint's"),
+    allow_config_change: bool = typer.Option(False, "--allow-config-change", help="Resume even if the config, or the weights of [paths] init_from, changed since the checkpoint"),
 ):
     """Pretrain a Transformer encoder on token shards (resumable; DDP under torchrun).
 

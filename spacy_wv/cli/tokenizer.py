@@ -5,13 +5,13 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ._app import app
+from ._app import INPUTS_HELP, app
 
 
 @app.command("tokenizer")
 def tokenizer_command(
     output_dir: Path = typer.Argument(..., help="Directory to save the tokenizer to (a Hugging Face fast tokenizer)."),
-    inputs: List[Path] = typer.Argument(..., help="Text files or folders: .txt (blank-line separated documents), .jsonl with a 'text' field, optionally .gz."),
+    inputs: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     kind: str = typer.Option("wordpiece", "--kind", help="wordpiece (BERT), bpe (byte-level, RoBERTa/GPT-2) or unigram (SentencePiece)."),
     vocab_size: int = typer.Option(16000, "--vocab-size", help="Number of tokens in the vocabulary, special tokens included."),
     lowercase: bool = typer.Option(True, "--lowercase/--cased", help="Lowercase (and, for wordpiece, strip accents) before tokenizing."),

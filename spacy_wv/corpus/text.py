@@ -2,12 +2,18 @@
 
 Inputs are files or folders (searched recursively, in sorted order, so a corpus always
 streams in the same order). A `.txt` document is a block of lines between blank lines; a
-`.jsonl` document is the `text` field of one line. Either may be gzipped (`.gz`).
+`.jsonl` document is the `text` field of one line (or, without one, its `sentence`: CLUE's
+JSON lines, such as TNEWS). Either may be gzipped (`.gz`). A task's own text (for
+task-adaptive pretraining) reads from files named directly: a `.spacy` DocBin gives each
+doc's text (labels are never read), a `.json` file is read as JSON lines (TNEWS ships its
+lines as `.json`). A folder contributes only `.txt`/`.text`/`.jsonl` files, so that a
+folder holding a tokenizer's or the shards' `.json` files is not read as text.
 
 Every read is bounded: files are read in pieces of at most `READ_BYTES`, and a document
 longer than `max_doc_chars` (a book without blank lines, a 50 MB line) is cut into
 chunks at whitespace, so memory does not grow with the size of a file or a line (a
-jsonl line is parsed whole, so it is capped at `MAX_JSONL_LINE_CHARS`).
+jsonl line is parsed whole, so it is capped at `MAX_JSONL_LINE_CHARS`). A DocBin is read
+whole (the `.spacy` files of labelled data are small).
 """
 import codecs
 import gzip
@@ -22,6 +28,11 @@ from ..errors import UserError
 
 TEXT_SUFFIXES = (".txt", ".text")
 JSONL_SUFFIXES = (".jsonl",)
+# Read as JSON lines when named directly (never picked from a folder).
+NAMED_JSONL_SUFFIXES = JSONL_SUFFIXES + (".json",)
+DOCBIN_SUFFIX = ".spacy"
+# The fields a JSON line's document is read from, the first present first.
+JSONL_TEXT_FIELDS = ("text", "sentence")
 READ_BYTES = 1 << 16
 MAX_DOC_CHARS = 100_000
 MAX_JSONL_LINE_CHARS = 256 << 20
@@ -50,14 +61,15 @@ class ReadStats:
         if self.invalid_utf8_lines:
             msg.warn(f"Skipped {self.invalid_utf8_lines} lines that were not valid UTF-8")
         if self.bad_jsonl_lines:
-            msg.warn(f"Skipped {self.bad_jsonl_lines} jsonl lines without a valid 'text' field")
+            msg.warn(f"Skipped {self.bad_jsonl_lines} JSON lines without a valid 'text' or 'sentence' field")
         if self.binary_files_skipped:
             msg.warn(f"Skipped {len(self.binary_files_skipped)} binary or unreadable files")
 
 
 def find_text_files(paths: Iterable[PathLike]) -> List[Path]:
-    """The files to read, in reading order. A file named directly is always read; a
-    folder contributes its `.txt`/`.text`/`.jsonl` files (optionally `.gz`)."""
+    """The files to read, in reading order. A file named directly is always read (a
+    `.spacy` or `.json` one too); a folder contributes its `.txt`/`.text`/`.jsonl` files
+    (optionally `.gz`)."""
     files: List[Path] = []
     for path in map(Path, paths):
         if not path.exists():
@@ -96,7 +108,7 @@ def iter_documents(paths: Union[PathLike, Iterable[PathLike]], stats: Optional[R
             raise UserError(f"No text in {where}: {len(stats.binary_files_skipped)} binary or unreadable file(s) skipped, "
                             f"first {stats.binary_files_skipped[0]}")
         if stats.bad_jsonl_lines:
-            raise UserError(f"No text in {where}: {stats.bad_jsonl_lines} jsonl line(s) without a 'text' string")
+            raise UserError(f"No text in {where}: {stats.bad_jsonl_lines} JSON line(s) without a 'text' or 'sentence' string")
         raise UserError(f"empty corpus: no readable text in {where}")
 
 
@@ -131,6 +143,9 @@ def _is_corpus_file(path: Path) -> bool:
 
 
 def _iter_file(path: Path, stats: ReadStats, max_doc_chars: int) -> Iterator[str]:
+    if path.name.lower().endswith(DOCBIN_SUFFIX):
+        yield from _docbin_docs(path, stats, max_doc_chars)
+        return
     gzipped = path.name.lower().endswith(".gz")
     with path.open("rb") as raw:
         stream: BinaryIO = gzip.GzipFile(fileobj=raw) if gzipped else raw
@@ -142,7 +157,7 @@ def _iter_file(path: Path, stats: ReadStats, max_doc_chars: int) -> Iterator[str
                 stats.bytes_read = offset + path.stat().st_size
                 return
             lines = _iter_line_pieces(stream, stats)
-            if path.name.lower().removesuffix(".gz").endswith(JSONL_SUFFIXES):
+            if path.name.lower().removesuffix(".gz").endswith(NAMED_JSONL_SUFFIXES):
                 docs = _jsonl_docs(lines, path, stats, max_doc_chars)
             else:
                 docs = _text_docs(lines, max_doc_chars)
@@ -159,6 +174,28 @@ def _iter_file(path: Path, stats: ReadStats, max_doc_chars: int) -> Iterator[str
             msg.warn(f"Skipped the unreadable rest of {path}: {err}")
             stats.binary_files_skipped.append(str(path))
         stats.bytes_read = offset + path.stat().st_size
+
+
+def _docbin_docs(path: Path, stats: ReadStats, max_doc_chars: int) -> Iterator[str]:
+    """The text of each doc of a spaCy DocBin, stripped, cut like any long document."""
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    try:
+        doc_bin = DocBin().from_disk(path)
+    except Exception as err:  # zlib, msgpack and spaCy each raise their own types
+        raise UserError(f"{path} is not a spaCy DocBin (.spacy) file: {' '.join(str(err).split())[:200]}") from None
+    offset = stats.bytes_read
+    n_docs = 0
+    for doc in doc_bin.get_docs(Vocab()):
+        n_docs += 1
+        for piece in _cut(doc.text, max_doc_chars):
+            piece = piece.strip()
+            if piece:
+                yield piece
+    if not n_docs:
+        msg.warn(f"{path} holds no docs")
+    stats.bytes_read = offset + path.stat().st_size
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -242,7 +279,7 @@ def _jsonl_docs(lines: Iterable[Tuple[int, Optional[str], bool]], path: Path, st
             stats.bad_jsonl_lines += 1
             warnings += 1
             if warnings <= MAX_WARNINGS_PER_FILE:
-                reason = line_problem or "not a JSON object with a 'text' string"
+                reason = line_problem or "not a JSON object with a 'text' or 'sentence' string"
                 msg.warn(f"Skipped {path} line {line_number}: {reason}")
             continue
         yield from _cut(doc, max_chars)
@@ -264,9 +301,10 @@ def _jsonl_text(line: str) -> Optional[str]:
         record = json.loads(line)
     except ValueError:
         return None
-    if isinstance(record, dict) and isinstance(record.get("text"), str):
-        return record["text"]
-    return None
+    if not isinstance(record, dict):
+        return None
+    field = next((name for name in JSONL_TEXT_FIELDS if name in record), None)
+    return record[field] if field is not None and isinstance(record[field], str) else None
 
 
 def _cut(text: str, max_chars: int) -> Iterator[str]:

@@ -99,6 +99,12 @@ class WindowSampler:
             self._order = (self.epoch, rng.permutation(len(self.corpus.train)))
         return self._order[1]
 
+    @property
+    def batches_per_epoch(self) -> int:
+        """Micro-batches of one pass over the training windows (the remainder of a pass
+        that does not fill a micro-batch is left out of that epoch's order)."""
+        return len(self.corpus.train) // self.block
+
     def next_batch(self) -> torch.Tensor:
         if self.cursor + self.block > len(self.corpus.train):
             self.epoch += 1

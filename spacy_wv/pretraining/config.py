@@ -34,6 +34,9 @@ class TrainingSettings:
     grad_accum: int = 1
     max_steps: Optional[int] = None
     max_minutes: Optional[float] = None
+    # Passes over the training windows (the corpus less eval_tokens); becomes a step limit
+    # once the corpus is known (loop.prepare_run). For task-adaptive pretraining.
+    max_epochs: Optional[float] = None
     eval_every: int = 500
     eval_tokens: int = 100_000
     log_every: int = 10
@@ -161,12 +164,16 @@ def training_settings(section: Dict[str, Any]) -> TrainingSettings:
     t = TrainingSettings(**values)
     if not isinstance(t.seed, int) or isinstance(t.seed, bool) or not 0 <= t.seed < 2**32:
         raise UserError(f"[training] seed must be an integer from 0 to {2**32 - 1}, got {t.seed}.")
-    if t.max_steps is None and t.max_minutes is None:
-        raise UserError("[training] needs a stopping rule: set max_steps or max_minutes (or both: the first reached ends the run).")
+    if t.max_steps is None and t.max_minutes is None and t.max_epochs is None:
+        raise UserError("[training] needs a stopping rule: set max_steps, max_minutes or max_epochs "
+                        "(or several: the first reached ends the run).")
     if t.max_steps is not None and (not isinstance(t.max_steps, int) or t.max_steps <= 0):
         raise UserError(f"[training] max_steps must be a positive integer, got {t.max_steps}.")
     if t.max_minutes is not None and not t.max_minutes > 0:
         raise UserError(f"[training] max_minutes must be positive, got {t.max_minutes}.")
+    if t.max_epochs is not None and (isinstance(t.max_epochs, bool) or not isinstance(t.max_epochs, (int, float))
+                                     or not t.max_epochs > 0):
+        raise UserError(f"[training] max_epochs must be a positive number, got {t.max_epochs}.")
     for name in ("seq_len", "batch_tokens", "grad_accum", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints"):
         value = getattr(t, name)
         if not isinstance(value, int) or value <= 0:

@@ -4,6 +4,7 @@ Setup (validation first, then files) lives in `prepare_run`; `train` is the loop
 grad accumulation, LR schedule, autocast, optional torch.compile, DDP, periodic eval on
 held-back tokens, metrics.jsonl, atomic checkpoints and exact resume.
 """
+import dataclasses
 import hashlib
 import json
 import math
@@ -48,6 +49,10 @@ class Run:
     resume_from: Optional[Path]
     data_fingerprint: str = ""
     doc_sep_id: int = -1
+    # The step limit that [training] max_epochs came to (None without max_epochs).
+    epoch_steps: Optional[int] = None
+    # sha256 of the init_from checkpoint's weights ("" without init_from).
+    init_fingerprint: str = ""
 
 
 def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, allow_config_change: bool = False) -> Run:
@@ -67,7 +72,14 @@ def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, a
     training = settings.training
     corpus = PackedCorpus(reader, training.seq_len, objective.prefix_id(tokenizer), training.eval_tokens)
     batch_seqs = micro_batch_seqs(training, world_size)
-    WindowSampler(corpus, batch_seqs, training.seed, 0, world_size)  # raises if the corpus is too small
+    sampler = WindowSampler(corpus, batch_seqs, training.seed, 0, world_size)  # raises if the corpus is too small
+    epoch_steps = None
+    if training.max_epochs is not None:
+        epoch_steps = steps_for_epochs(training.max_epochs, sampler.batches_per_epoch, training.grad_accum)
+        # The earlier limit ends the run; max_steps is what the loop and the LR schedule read.
+        limit = epoch_steps if training.max_steps is None else min(epoch_steps, training.max_steps)
+        settings = dataclasses.replace(settings, training=dataclasses.replace(training, max_steps=limit))
+    init_fingerprint = weights_fingerprint(settings.init_from) if settings.init_from is not None else ""
     resume_from = latest_checkpoint(output_dir) if resuming else None
     if resume_from is not None:
         state = read_state(resume_from)
@@ -84,7 +96,31 @@ def prepare_run(settings: PretrainSettings, output_dir: Path, world_size: int, a
                 f"(data {saved_data}, now {reader.data_fingerprint}): resuming would train on other data; "
                 "use a new output directory, or restore the shards it was trained on."
             )
-    return Run(settings, output_dir, tokenizer, corpus, batch_seqs, resume_from, reader.data_fingerprint, reader.doc_sep_id)
+        saved_init = state.get("init_from_fingerprint")
+        if saved_init is not None and saved_init != init_fingerprint and not allow_config_change:
+            # A workflow reruns its step when init_from changed: a finished run resumed here
+            # would leave the old result in place as if it came from the new checkpoint.
+            raise UserError(
+                f"The checkpoint at {settings.init_from} ([paths] init_from) changed since {resume_from} was saved: "
+                f"resuming would continue a run that started from other weights; remove {output_dir} to start again "
+                "from the new checkpoint, use a new output directory, or pass --allow-config-change to resume anyway."
+            )
+    return Run(settings, output_dir, tokenizer, corpus, batch_seqs, resume_from, reader.data_fingerprint, reader.doc_sep_id,
+               epoch_steps, init_fingerprint)
+
+
+def steps_for_epochs(epochs: float, batches_per_epoch: int, grad_accum: int) -> int:
+    """Optimizer steps in `epochs` passes over the training windows (at least one)."""
+    return max(1, math.ceil(epochs * batches_per_epoch / grad_accum - 1e-9))
+
+
+def weights_fingerprint(model_dir: Path) -> str:
+    """sha256 of a model dir's model.safetensors (the only weights init_from reads)."""
+    digest = hashlib.sha256()
+    with (Path(model_dir) / "model.safetensors").open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def check_shards_match_tokenizer(reader: ShardReader, shard_dir: Path, tokenizer_dir: Path, vocab_size: int) -> None:
@@ -261,6 +297,9 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
             f"{objective.name} prediction on {len(run.corpus.train)} windows of {training.seq_len} tokens, "
             f"{env.world_size} process(es) on {env.device.type}, precision {'bf16' if amp else 'fp32'}"
         )
+        if run.epoch_steps is not None:
+            msg.info(f"{training.max_epochs:g} epoch(s) over the training windows: {run.epoch_steps} steps"
+                     + (f" (max_minutes {training.max_minutes:g} may end it first)" if budget_s else ""))
         print(row(TABLE_HEADER, widths=TABLE_WIDTHS))
     bar = tqdm(total=training.max_steps, initial=step, desc="pretrain", unit="step", disable=not env.is_main, dynamic_ncols=True)
     # The loss stays on the device until a log step: reading it each step would sync a GPU.
@@ -322,7 +361,8 @@ def _train(run: Run, env: DistEnv, stop: StopRequest) -> Dict:
             rng_states = gather_objects(env, rng_state(mask_generator))
             if env.is_main:
                 state = {"step": step, "tokens": tokens, "elapsed_s": elapsed(), "sampler": sampler.state_dict(),
-                         "config_hash": settings.config_hash, "data_fingerprint": run.data_fingerprint, "world_size": env.world_size, "seed": training.seed}
+                         "config_hash": settings.config_hash, "data_fingerprint": run.data_fingerprint, "world_size": env.world_size, "seed": training.seed,
+                         "init_from_fingerprint": run.init_fingerprint}
                 save_checkpoint(out, step, model, optimizer, rng_states, state, training.keep_checkpoints, auxiliary)
             barrier(env)
     bar.close()

@@ -56,8 +56,14 @@ def test_zh_config_builds_a_chinese_pipeline_with_its_english_components(name):
     assert nlp.pipe_names == english["nlp"]["pipeline"]
 
 
-def test_chinese_pretraining_config_uses_jieba_whole_word_masking():
+@pytest.mark.parametrize("name", ["pretrain_mlm_zh.cfg", "tapt_mlm_zh.cfg"])
+def test_chinese_pretraining_configs_use_jieba_whole_word_masking(name):
     from spacy_wv.pretraining.config import load_pretrain_config, resolve_settings
 
-    settings = resolve_settings(load_pretrain_config(REPO / "configs" / "pretrain_mlm_zh.cfg", {}))
+    settings = resolve_settings(load_pretrain_config(REPO / "configs" / name, {"paths.train": "shards"}))
     assert settings.objective.whole_word and settings.objective.segmenter == "jieba"
+    english = resolve_settings(load_pretrain_config(REPO / "configs" / name.replace("_zh", ""), {"paths.train": "shards"}))
+    assert english.objective.segmenter is None
+    if name.startswith("tapt"):  # continues the zh-all encoder, time-boxed like the English one
+        assert settings.init_from == Path("training/zh/encoder") and english.init_from == Path("training/encoder")
+        assert settings.training == english.training and settings.training.max_epochs and settings.training.max_minutes

@@ -32,3 +32,21 @@ def test_encode_errors_print_one_message_and_exit_1(tiny_tokenizer_dir, tmp_path
         assert "Traceback" not in result.stdout + result.stderr
         assert message in " ".join(result.stdout.split())
     assert not (tmp_path / "shards").exists()
+
+
+def test_task_text_errors_are_one_line(run_cli, tiny_tokenizer_dir, data_dir, tmp_path):
+    """The inputs of task-adaptive pretraining: a missing .spacy file, one that is no
+    DocBin, and one without docs each stop `encode` with one line, nothing written."""
+    from spacy.tokens import DocBin
+
+    from .conftest import one_error
+
+    not_docbin = tmp_path / "train.spacy"
+    not_docbin.write_bytes((data_dir / "conll2003" / "eng.train").read_bytes()[:2000])
+    empty = tmp_path / "empty.spacy"
+    DocBin().to_disk(empty)
+    for source, message in [(tmp_path / "missing.spacy", "Input not found: "), (not_docbin, "is not a spaCy DocBin"),
+                            (empty, "empty corpus: no readable text in ")]:
+        line = one_error(*run_cli("encode", tiny_tokenizer_dir, tmp_path / "shards", source))
+        assert message in line and source.name in line
+    assert not (tmp_path / "shards").exists()

@@ -28,6 +28,17 @@ def split_documents(ids, sep):
     return np.split(ids, ends + 1)[:-1]
 
 
+def assert_decodes_to(tokenizer, doc_ids, text):
+    """The pieces decode to `text` as the lowercase WordPiece tokenizer normalises it,
+    ignoring where spaces fall; an [UNK] stands for a word with a character it never saw.
+    Returns the number of [UNK]s."""
+    decoded = tokenizer.decode(doc_ids.tolist(), skip_special_tokens=False)
+    known_parts = "".join(decoded.split()).split("[UNK]")
+    pattern = "[^ ]+?".join(map(re.escape, known_parts))
+    assert re.fullmatch(pattern, "".join(tokenizer.normalizer.normalize_str(text).split()))
+    return len(known_parts) - 1
+
+
 def test_shards_decode_back_to_the_source_documents(tiny_tokenizer_dir, corpus, tmp_path):
     meta = encode_corpus(tiny_tokenizer_dir, [corpus], tmp_path / "shards", batch_size=7, shard_tokens=20_000)
     reader = ShardReader(tmp_path / "shards")
@@ -40,16 +51,27 @@ def test_shards_decode_back_to_the_source_documents(tiny_tokenizer_dir, corpus, 
     encoded = split_documents(ids, reader.doc_sep_id)
     assert len(encoded) == len(docs) == meta["n_docs"]
     tokenizer = Tokenizer.from_file(str(tiny_tokenizer_dir / "tokenizer.json"))
-    n_unknown = 0
-    for doc, doc_ids in zip(docs, encoded):
-        decoded = tokenizer.decode(doc_ids[:-1].tolist(), skip_special_tokens=False)
-        # Lowercase WordPiece: compare the normalised text, ignoring where spaces fall;
-        # an [UNK] stands for a word with a character the tokenizer never saw.
-        known_parts = "".join(decoded.split()).split("[UNK]")
-        n_unknown += len(known_parts) - 1
-        pattern = "[^ ]+?".join(map(re.escape, known_parts))
-        assert re.fullmatch(pattern, "".join(tokenizer.normalizer.normalize_str(doc).split()))
+    n_unknown = sum(assert_decodes_to(tokenizer, doc_ids[:-1], doc) for doc, doc_ids in zip(docs, encoded))
     assert n_unknown < 0.002 * len(ids)
+
+
+def test_a_tasks_docbin_encodes_to_its_docs_text(tiny_tokenizer_dir, conll_slice_docbin, corpus, tmp_path):
+    """A task's .spacy file beside raw text: each doc's text, in input order, no labels."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    texts = [doc.text for doc in DocBin().from_disk(conll_slice_docbin).get_docs(spacy.blank("en").vocab)]
+    meta = encode_corpus(tiny_tokenizer_dir, [conll_slice_docbin, corpus / "reuters.txt"], tmp_path / "shards", workers=1)
+    reader = ShardReader(tmp_path / "shards")
+    encoded = split_documents(np.concatenate(reader.arrays), reader.doc_sep_id)
+    raw = list(iter_documents([corpus / "reuters.txt"]))
+    assert meta["n_docs"] == len(encoded) == len(texts) + len(raw)
+    tokenizer = Tokenizer.from_file(str(tiny_tokenizer_dir / "tokenizer.json"))
+    n_unknown = sum(assert_decodes_to(tokenizer, ids[:-1], text) for ids, text in zip(encoded, texts + raw))
+    assert n_unknown < 0.002 * reader.n_tokens
+    first = tokenizer.decode(encoded[0][:-1].tolist())
+    assert "eu rejects german call to boycott british lamb" in first and "b-org" not in first
+    assert str(conll_slice_docbin.resolve()) in meta["inputs"]
 
 
 def test_bpe_shards_use_eos_between_documents(corpus, tmp_path):

@@ -152,3 +152,57 @@ def test_empty_corpus_is_a_user_error(tmp_path, files):
         (tmp_path / name).write_bytes(content)
     with pytest.raises(UserError, match="empty corpus"):
         next(iter_documents([tmp_path]))
+
+
+# ---- a task's own text (task-adaptive pretraining): .spacy DocBins and CLUE's .json lines
+
+def test_a_docbin_gives_each_docs_text_without_labels(conll_slice_docbin):
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    expected = [doc.text.strip() for doc in DocBin().from_disk(conll_slice_docbin).get_docs(nlp.vocab)]
+    assert len(expected) == 100 and all(expected)
+    stats = ReadStats()
+    assert list(iter_documents([conll_slice_docbin], stats)) == expected
+    assert stats.files_read == 1 and stats.bytes_read == conll_slice_docbin.stat().st_size
+    assert "EU rejects German call to boycott British lamb ." in expected[0]
+    assert not any(tag in " ".join(expected) for tag in ("B-ORG", "I-PER", "-DOCSTART-"))
+
+
+def test_tnews_json_lines_give_their_sentences(data_dir, tmp_path):
+    source = data_dir / "tnews_fewclue" / "unlabeled.json"
+    head = tmp_path / "unlabeled.json"
+    lines = source.read_text(encoding="utf8").splitlines()[:50]
+    head.write_text("\n".join(lines) + "\n", encoding="utf8")
+    assert list(iter_documents([head])) == [json.loads(line)["sentence"].strip() for line in lines]
+    # A 'text' field comes first where a line has both.
+    both = tmp_path / "both.jsonl"
+    both.write_text(json.dumps({"text": "the text", "sentence": "the sentence"}) + "\n", encoding="utf8")
+    assert list(iter_documents([both])) == ["the text"]
+
+
+def test_a_folder_reads_no_docbin_or_json(conll_slice_docbin, data_dir, tmp_path):
+    (tmp_path / "task.spacy").write_bytes(conll_slice_docbin.read_bytes())
+    (tmp_path / "tokenizer.json").write_text('{"version": "1.0"}', encoding="utf8")
+    (tmp_path / "notes.txt").write_text("Only this file is text.\n", encoding="utf8")
+    assert [p.name for p in find_text_files([tmp_path])] == ["notes.txt"]
+    assert list(iter_documents([tmp_path])) == ["Only this file is text."]
+
+
+def test_a_file_that_is_no_docbin_is_a_user_error(data_dir, tmp_path):
+    fake = tmp_path / "train.spacy"
+    fake.write_bytes((data_dir / "conll2003" / "eng.train").read_bytes()[:2000])
+    with pytest.raises(UserError, match=r"train\.spacy is not a spaCy DocBin") as err:
+        list(iter_documents([fake]))
+    assert "\n" not in str(err.value)
+
+
+def test_an_empty_docbin_is_an_empty_corpus(tmp_path, capsys):
+    from spacy.tokens import DocBin
+
+    empty = tmp_path / "empty.spacy"
+    DocBin().to_disk(empty)
+    with pytest.raises(UserError, match="empty corpus"):
+        next(iter_documents([empty]))
+    assert "empty.spacy holds no docs" in " ".join(capsys.readouterr().out.split())

@@ -73,6 +73,8 @@ def test_overrides_reach_the_settings():
     ({"training.precision": "fp16"}, "precision = 'fp16' is unknown"),
     ({"training.batch_size": 32}, "--training.batch_size names no setting of the config; did you mean --training.batch_tokens"),
     ({"training.max_steps": -5}, "max_steps must be a positive integer"),
+    ({"training.max_epochs": 0}, "max_epochs must be a positive number"),
+    ({"training.max_epochs": "3"}, "max_epochs must be a positive number"),
     ({"schedule.decay": "step"}, "decay = 'step' is unknown"),
     ({"encoder.family": "gpt2"}, "needs a bidirectional encoder"),
     ({"optimizer.lr": "fast"}, "lr"),
@@ -81,6 +83,11 @@ def test_bad_values_are_one_line_user_errors(overrides, message):
     with pytest.raises(UserError, match=message) as err:
         settings(**overrides)
     assert "\n" not in str(err.value)
+
+
+def test_epochs_alone_are_a_stopping_rule():
+    s = settings(**{"training.max_steps": None, "training.max_minutes": None, "training.max_epochs": 2.5})
+    assert s.training.max_epochs == 2.5 and s.training.max_steps is None
 
 
 def test_missing_config_file_is_a_user_error(tmp_path):

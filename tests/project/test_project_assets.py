@@ -16,7 +16,7 @@ _spec = importlib.util.spec_from_file_location("project_assets", REPO / "scripts
 project_assets = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(project_assets)
 
-WORKFLOWS = ["demo", "all", "zh-demo", "zh-all"]
+WORKFLOWS = ["demo", "all", "zh-demo", "zh-all", "tapt", "zh-tapt"]
 # raw.githubusercontent.com/OWNER/REPO/REF/PATH, REF a commit id (7 to 40 hex digits)
 PINNED = re.compile(r"^https://raw\.githubusercontent\.com/[^/]+/[^/]+/(?P<ref>[^/]+)/\S+$")
 

@@ -11,7 +11,7 @@ def project():
     return load_project_config(REPO)
 
 
-@pytest.mark.parametrize("workflow", ["demo", "all"])
+@pytest.mark.parametrize("workflow", ["demo", "all", "tapt", "zh-tapt"])
 def test_workflow_steps_are_chained(project, workflow):
     commands = {c["name"]: c for c in project["commands"]}
     produced = set()
