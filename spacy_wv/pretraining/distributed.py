@@ -70,6 +70,12 @@ def barrier(env: DistEnv) -> None:
         dist.barrier()
 
 
-def shutdown(env: DistEnv) -> None:
+def shutdown(env: DistEnv, finished: bool = False) -> None:
+    """Close the process group; after a finished run, only once every rank is done with it."""
     if env.is_distributed and dist.is_initialized():
+        if finished:
+            # A rank that tears the group down while another still sends into it aborted
+            # once in CI (gloo, SIGABRT at exit after a finished run). After a failure there
+            # is no barrier: the other ranks may never arrive, and torchrun ends them.
+            dist.barrier()
         dist.destroy_process_group()

@@ -160,13 +160,16 @@ def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype
 
 def pretrain(settings: PretrainSettings, output_dir: Path, allow_config_change: bool = False) -> Dict:
     env = init_distributed()
+    finished = False
     try:
         with output_lock(output_dir) if env.is_main else nullcontext():  # one run at a time per output dir
             run = prepare_run(settings, output_dir, env.world_size, allow_config_change)
             barrier(env)  # every rank has checked the output dir before rank 0 writes to it
-            return train(run, env)
+            result = train(run, env)
+            finished = True
+            return result
     finally:
-        shutdown(env)
+        shutdown(env, finished)
 
 
 def evaluate(module, run: Run, env: DistEnv, amp: Optional[torch.dtype]) -> Dict[str, float]:

@@ -25,7 +25,7 @@ class RecordingDDP(parallel.DistributedDataParallel):
 
 
 def compare_ranks_then(shutdown):
-    def compare_then_shutdown(env):
+    def compare_then_shutdown(env, finished=False):
         if wrapped and dist.is_initialized():
             weights = torch.cat([p.detach().double().flatten() for p in wrapped[-1].parameters()])
             every_rank = [torch.empty_like(weights) for _ in range(env.world_size)]
@@ -34,7 +34,7 @@ def compare_ranks_then(shutdown):
                 report = {"world_size": env.world_size, "parameters": weights.numel(),
                           "max_difference": max(float((other - weights).abs().max()) for other in every_rank[1:])}
                 Path(os.environ["SPACY_WV_RANKS_REPORT"]).write_text(json.dumps(report), encoding="utf8")
-        shutdown(env)
+        shutdown(env, finished)
 
     return compare_then_shutdown
 
