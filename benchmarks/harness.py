@@ -114,6 +114,15 @@ def check_names(tasks: Iterable[str], systems: Iterable[str]) -> None:
     check_pairs(tasks, systems)
 
 
+def check_inputs(systems: Iterable[str], encoder: Optional[Path], vectors: Optional[Path]) -> None:
+    """The encoder and vectors directories that the systems need, or SystemExit."""
+    systems = list(systems)
+    if any(SYSTEMS[s].encoder for s in systems) and not (encoder and (Path(encoder) / "config.json").is_file()):
+        raise SystemExit(f"--encoder must be an encoder directory (config.json): {encoder}")
+    if any(SYSTEMS[s].vectors for s in systems) and not (vectors and Path(vectors).is_dir()):
+        raise SystemExit(f"--vectors must be a spaCy vectors directory (spacy init vectors): {vectors}")
+
+
 def check_pairs(tasks: Iterable[str], systems: Iterable[str]) -> None:
     """SystemExit if a system has no config for a task's kind (bow and ensemble: textcat only)."""
     tasks = list(dict.fromkeys(tasks))

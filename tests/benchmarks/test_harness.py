@@ -213,3 +213,16 @@ def test_textcat_only_systems_refuse_ner_tasks_in_one_line(system, monkeypatch, 
             module.main()
         assert "\n" not in str(exit_.value) and f"system {system} is for textcat tasks only" in str(exit_.value)
         assert "(ner)" in str(exit_.value)
+
+
+@pytest.mark.parametrize("script,argv", [
+    ("stacked_budget", ["--tasks", "conll", "--systems", "stacked"]),
+    ("encoder_layers", ["--tasks", "conll", "--variants", "all"]),
+    ("ner_budget", []),
+])
+def test_scripts_refuse_a_missing_encoder_in_one_line(script, argv, monkeypatch, tmp_path):
+    module = importlib.import_module(script)
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *argv, "--encoder", str(tmp_path / "no-encoder")])
+    with pytest.raises(SystemExit) as exit_:
+        module.main()
+    assert str(exit_.value) == f"--encoder must be an encoder directory (config.json): {tmp_path / 'no-encoder'}"
