@@ -612,7 +612,9 @@ STACKED_NER = REPO / "configs" / "ner_stacked.cfg"
     ("spacy_pipeline", {}, "holds a spaCy pipeline (config.cfg, meta.json)"),
     ("tiny_encoder_dir", {"components.tok2vec.model.features.layers": [9]}, "Encoder layers [9] out of range"),
     ("tiny_encoder_dir", {"components.tok2vec.model.features.combine": "bogus"}, "combine must be one of"),
-    ("short_encoder", {}, "max_pieces (128) is more than the 64 positions of the encoder"),
+    # One layer: the config's default layers [0,1,2] would be refused first.
+    ("short_encoder", {"components.tok2vec.model.features.layers": [0, 1]},
+     "max_pieces (128) is more than the 64 positions of the encoder"),
 ])
 def test_spacy_train_raises_our_errors_unwrapped(ner_docs, tmp_path, request, encoder, overrides, message):
     """What `spacy train` meets, in this process: a UserError, which the excepthook prints as one line."""
